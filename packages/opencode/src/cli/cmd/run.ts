@@ -1,0 +1,53 @@
+import { Provider } from "../../provider"
+import { SessionProcessor } from "../../session"
+import * as Identifier from "../../id/id"
+import * as Args from "../args"
+import type { IO } from "../io"
+
+export const help = `Usage: cli run [--model <provider>/<model>] [--session <id>] [--json] [--debug] "<prompt>"
+
+Streams the model's answer to stdout.
+
+Options:
+  --model <provider>/<model>  model to use (default: opencode.json "model", else opencode/big-pickle)
+  --session <id>              session id to send (default: a new ses_... id)
+  --json                      print one JSON object instead of streaming text
+  --debug                     on failure, also print the stack trace
+  -h, --help                  show this help
+
+On failure: exit code 1, one paragraph on stderr, and with --json a JSON error object on stdout.`
+
+export async function run(argv: string[], io: IO): Promise<number> {
+  const { values, positionals } = Args.parse(
+    argv,
+    { model: { type: "string" }, session: { type: "string" }, json: { type: "boolean" }, debug: { type: "boolean" } },
+    "cli run",
+  )
+  if (values.help) return io.stdout(help + "\n"), 0
+  const prompt = positionals.join(" ").trim()
+  if (!prompt) throw new Args.UsageError('run needs a prompt, for example: cli run "Say hello". See `cli run --help`.')
+  const sessionID = values.session ?? Identifier.ascending("session")
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(sessionID))
+    throw new Args.UsageError("--session takes 1 to 128 letters, digits, '_' or '-'. See `cli run --help`.")
+
+  const { providerID, modelID } = values.model ? Provider.parseModel(values.model) : await Provider.defaultModel(io.env)
+  const model = await Provider.getModel(providerID, modelID, io.env)
+  const requestID = Identifier.ascending("message")
+  const result = await SessionProcessor.process({
+    model,
+    sessionID,
+    requestID,
+    messages: [{ role: "user", content: prompt }],
+    ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
+  })
+  if (!result.ok) {
+    if (!values.json && result.text) io.stdout("\n")
+    throw result.error
+  }
+  if (values.json)
+    io.stdout(
+      JSON.stringify({ model: `${providerID}/${modelID}`, sessionID, requestID, text: result.text, usage: result.usage, attempts: result.attempts }) + "\n",
+    )
+  else io.stdout(result.text.endsWith("\n") ? "" : "\n")
+  return 0
+}

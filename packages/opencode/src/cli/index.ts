@@ -1,0 +1,50 @@
+#!/usr/bin/env bun
+import { processIO, type IO } from "./io"
+import * as Failure from "./failure"
+import * as Run from "./cmd/run"
+import * as Models from "./cmd/models"
+import * as AuthCmd from "./cmd/auth"
+import { VERSION } from "../installation/version"
+
+interface Command {
+  summary: string
+  help: string
+  run(argv: string[], io: IO): Promise<number>
+}
+
+export const commands: Record<string, Command> = {
+  run: { summary: "stream an answer from a model", help: Run.help, run: Run.run },
+  models: { summary: "list the models usable with the current credentials", help: Models.help, run: Models.run },
+  auth: { summary: "manage saved API keys (set, list, remove)", help: AuthCmd.help, run: AuthCmd.run },
+}
+
+function usage() {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length))
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  return `PawWork OpenCode runtime ${VERSION}\n\nUsage: bun run cli <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun \`bun run cli <command> --help\` for a command's options.\n`
+}
+
+export async function main(argv: string[], io: IO = processIO): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(usage())
+    return name ? 0 : 2
+  }
+  if (name === "--version") return io.stdout(VERSION + "\n"), 0
+  const command = commands[name]
+  if (!command) {
+    io.stderr(`Unknown command "${name}". Commands: ${Object.keys(commands).join(", ")}. See \`bun run cli --help\`.\n`)
+    return 2
+  }
+  try {
+    return await command.run(rest, io)
+  } catch (error) {
+    const described = Failure.describe(error)
+    io.stderr(described.message + "\n")
+    if (rest.includes("--debug") && error instanceof Error && error.stack) io.stderr(error.stack + "\n")
+    if (rest.includes("--json")) io.stdout(JSON.stringify({ error: described }) + "\n")
+    return described.code === "usage" ? 2 : 1
+  }
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2))

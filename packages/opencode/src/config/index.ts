@@ -1,0 +1,1 @@
+export * as Config from "./config"

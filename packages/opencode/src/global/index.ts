@@ -1,0 +1,1 @@
+export * as Paths from "./paths"

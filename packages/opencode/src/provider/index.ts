@@ -1,0 +1,2 @@
+export * as Provider from "./provider"
+export * as ProviderCatalog from "./catalog"

@@ -1,0 +1,216 @@
+import { createOpenAICompatible, type OpenAICompatibleProvider } from "@ai-sdk/openai-compatible"
+import type { LanguageModel } from "ai"
+import { Paths } from "../global"
+import { Config } from "../config"
+import * as Auth from "../auth"
+import { RuntimeError } from "../util/error"
+import { fingerprint } from "../util/fingerprint"
+import { BUILTIN, DEFAULT_MODEL, type ModelDefinition } from "./catalog"
+
+/**
+ * Where the key a request goes out with came from. `public` is the anonymous Zen key; `none` is a
+ * custom provider used without any key. See README, "Which key is used".
+ */
+export type AuthSource = "config" | "auth" | "env" | "public" | "none"
+
+export interface Credential {
+  /** The key to send. Never log or print it: use `fingerprint`. */
+  key: string | undefined
+  source: AuthSource
+  /** The variable the key came from, when `source` is `env`. */
+  envVar?: string
+  /** Short one-way hash of the key, when there is a real key (not `public`). */
+  fingerprint?: string
+}
+
+export interface Model extends ModelDefinition {
+  providerID: string
+  free: boolean
+}
+
+export interface Info {
+  id: string
+  name: string
+  npm: string
+  baseURL: string
+  /** Built-in OpenCode gateway providers get OpenCode's headers and the `public` fallback. */
+  opencode: boolean
+  credential: Credential
+  /** Models usable with this credential. */
+  models: Record<string, Model>
+  /** Paid models left out because no key is configured. */
+  hidden: string[]
+}
+
+export interface Resolved {
+  provider: Info
+  model: Model
+}
+
+export class ModelNotFoundError extends RuntimeError {
+  readonly code = "model_not_found"
+  constructor(
+    readonly requested: string,
+    readonly available: string[],
+    hint?: string,
+  ) {
+    super(
+      `Unknown model "${requested}".${hint ? ` ${hint}` : ""} Available: ${available.length ? available.join(", ") : "none"}. Run \`models\` to list them.`,
+    )
+    this.name = "ModelNotFoundError"
+  }
+}
+
+export class UnsupportedProviderError extends RuntimeError {
+  readonly code = "provider_unsupported"
+  constructor(
+    readonly providerID: string,
+    readonly detail: string,
+  ) {
+    super(`Provider "${providerID}" cannot be used: ${detail}.`)
+    this.name = "UnsupportedProviderError"
+  }
+}
+
+export const SUPPORTED_NPM = "@ai-sdk/openai-compatible"
+
+export function isOpencode(providerID: string) {
+  return providerID.startsWith("opencode")
+}
+
+export function parseModel(value: string): { providerID: string; modelID: string } {
+  const slash = value.indexOf("/")
+  if (slash <= 0 || slash === value.length - 1)
+    throw new ModelNotFoundError(value, [], "Models are named <provider>/<model>, for example opencode/big-pickle.")
+  return { providerID: value.slice(0, slash), modelID: value.slice(slash + 1) }
+}
+
+/**
+ * Every provider known from the built-in catalogue and opencode.json, with its credential resolved
+ * and its models filtered for that credential, as OpenCode's provider state does it.
+ */
+export async function list(env: Paths.Env = process.env): Promise<Record<string, Info>> {
+  const [{ info: config }, auth] = await Promise.all([Config.load(env), Auth.read(env)])
+  const result: Record<string, Info> = {}
+  const ids = new Set([...Object.keys(BUILTIN), ...Object.keys(config.provider ?? {})])
+  for (const id of ids) {
+    const builtin = BUILTIN[id]
+    const configured = config.provider?.[id]
+    const models: Record<string, ModelDefinition> = { ...builtin?.models }
+    for (const [modelID, m] of Object.entries(configured?.models ?? {})) {
+      const base = models[modelID]
+      models[modelID] = {
+        id: modelID,
+        name: m.name ?? base?.name ?? modelID,
+        cost: { input: m.cost?.input ?? base?.cost.input ?? 0, output: m.cost?.output ?? base?.cost.output ?? 0 },
+        limit: base?.limit ?? { context: 128_000, output: 16_000 },
+      }
+    }
+    const credential = resolveCredential(id, builtin?.env ?? [], configured?.options?.apiKey, auth.entries[id], auth.invalid[id], env)
+    const visible: Record<string, Model> = {}
+    const hidden: string[] = []
+    for (const [modelID, m] of Object.entries(models)) {
+      const free = m.cost.input === 0
+      // Upstream rule: on the anonymous key only zero-input-cost models are offered.
+      if (credential.source === "public" && !free) hidden.push(modelID)
+      else visible[modelID] = { ...m, providerID: id, free }
+    }
+    result[id] = {
+      id,
+      name: configured?.name ?? builtin?.name ?? id,
+      npm: configured?.npm ?? builtin?.npm ?? SUPPORTED_NPM,
+      baseURL: stripSlash(configured?.options?.baseURL ?? builtin?.baseURL ?? ""),
+      opencode: isOpencode(id),
+      credential,
+      models: visible,
+      hidden,
+    }
+  }
+  return result
+}
+
+/**
+ * Key precedence, as OpenCode applies it (its getSDK: `options.apiKey` first, then `provider.key`,
+ * where a saved auth.json key was merged over an env key): opencode.json `options.apiKey`, then the
+ * saved auth.json key, then the provider's env variable, then, for OpenCode providers, `public`.
+ */
+export function resolveCredential(
+  providerID: string,
+  envVars: string[],
+  configKey: string | undefined,
+  saved: Auth.Info | undefined,
+  savedInvalid: string | undefined,
+  env: Paths.Env,
+): Credential {
+  const keyed = (key: string, source: AuthSource, envVar?: string): Credential => ({
+    key,
+    source,
+    ...(envVar ? { envVar } : {}),
+    fingerprint: fingerprint(key),
+  })
+  if (configKey && configKey.trim() !== "") return keyed(configKey, "config")
+  if (savedInvalid) throw new Auth.AuthFileError(Auth.filePath(env), `has an unusable entry for "${providerID}" (${savedInvalid})`)
+  if (saved?.type === "api") return keyed(saved.key, "auth")
+  for (const name of envVars) {
+    const value = env[name]
+    if (value && value.trim() !== "") return keyed(value, "env", name)
+  }
+  if (isOpencode(providerID)) return { key: "public", source: "public" }
+  return { key: undefined, source: "none" }
+}
+
+/** Looks a model up among those usable with the current credentials; unknown: a clear error listing them. */
+export async function getModel(providerID: string, modelID: string, env: Paths.Env = process.env): Promise<Resolved> {
+  const providers = await list(env)
+  return pick(providers, providerID, modelID)
+}
+
+export function pick(providers: Record<string, Info>, providerID: string, modelID: string): Resolved {
+  const provider = providers[providerID]
+  const model = provider?.models[modelID]
+  if (provider && model) return { provider, model }
+  const available = Object.values(providers).flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`))
+  const hint = provider?.hidden.includes(modelID)
+    ? `It is a paid model and no OpenCode API key is configured (set OPENCODE_API_KEY or run \`auth set ${providerID}\`).`
+    : undefined
+  throw new ModelNotFoundError(`${providerID}/${modelID}`, available, hint)
+}
+
+/** The default model: opencode.json `model`, else the built-in default. */
+export async function defaultModel(env: Paths.Env = process.env) {
+  const { info } = await Config.load(env)
+  return info.model ? parseModel(info.model) : DEFAULT_MODEL
+}
+
+const sdks = new Map<string, OpenAICompatibleProvider>()
+
+/**
+ * The ai SDK model for a resolved model. SDK instances are cached per provider, base URL and key so
+ * the request path does no per-call setup; per-request headers are passed to streamText instead.
+ */
+export function languageModel(resolved: Resolved, fetchImpl?: typeof fetch): LanguageModel {
+  const { provider } = resolved
+  if (provider.npm !== SUPPORTED_NPM)
+    throw new UnsupportedProviderError(provider.id, `its npm package is ${provider.npm}, and this runtime bundles only ${SUPPORTED_NPM}`)
+  if (!provider.baseURL) throw new UnsupportedProviderError(provider.id, "it has no options.baseURL in opencode.json")
+  const cacheKey = `${provider.id}\u0000${provider.baseURL}\u0000${provider.credential.key ?? ""}`
+  let sdk = fetchImpl ? undefined : sdks.get(cacheKey)
+  if (!sdk) {
+    sdk = createOpenAICompatible({
+      name: provider.id,
+      baseURL: provider.baseURL,
+      ...(provider.credential.key !== undefined ? { apiKey: provider.credential.key } : {}),
+      includeUsage: true,
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    })
+    if (!fetchImpl) {
+      if (sdks.size > 64) sdks.clear()
+      sdks.set(cacheKey, sdk)
+    }
+  }
+  return sdk.chatModel(resolved.model.id)
+}
+
+function stripSlash(url: string) {
+  return url.replace(/\/+$/, "")
+}

@@ -1,0 +1,3 @@
+export * as SessionLLM from "./llm"
+export * as SessionHeaders from "./headers"
+export * as SessionProcessor from "./processor"

@@ -1,0 +1,40 @@
+import { streamText, type ModelMessage } from "ai"
+import { Provider } from "../provider"
+import * as SessionHeaders from "./headers"
+
+export interface StreamInput {
+  model: Provider.Resolved
+  sessionID: string
+  requestID: string
+  projectID?: string
+  client?: string
+  parentSessionID?: string
+  system?: string
+  messages: ModelMessage[]
+  abortSignal?: AbortSignal
+  /** Replaces the global fetch for this call (tests, benchmarks). */
+  fetch?: typeof fetch
+}
+
+/**
+ * Streams one completion. The SDK's own retries are off (`maxRetries: 0`): whether and when to
+ * try again is decided by session/retry.ts on the normalized failure, never by the SDK's defaults.
+ */
+export function stream(input: StreamInput) {
+  const headers = SessionHeaders.build({
+    providerID: input.model.provider.id,
+    projectID: input.projectID ?? "global",
+    sessionID: input.sessionID,
+    requestID: input.requestID,
+    client: input.client ?? "cli",
+    ...(input.parentSessionID ? { parentSessionID: input.parentSessionID } : {}),
+  })
+  return streamText({
+    model: Provider.languageModel(input.model, input.fetch),
+    ...(input.system ? { system: input.system } : {}),
+    messages: input.messages,
+    headers,
+    maxRetries: 0,
+    ...(input.abortSignal ? { abortSignal: input.abortSignal } : {}),
+  })
+}
