@@ -142,12 +142,8 @@ export function resolveCredential(
   savedInvalid: string | undefined,
   env: Paths.Env,
 ): Credential {
-  const keyed = (key: string, source: AuthSource, envVar?: string): Credential => ({
-    key,
-    source,
-    ...(envVar ? { envVar } : {}),
-    fingerprint: fingerprint(key),
-  })
+  const keyed = (key: string, source: AuthSource, envVar?: string): Credential =>
+    withHiddenKey({ source, ...(envVar ? { envVar } : {}), fingerprint: fingerprint(key) }, key)
   if (configKey && configKey.trim() !== "") return keyed(configKey, "config")
   if (savedInvalid) throw new Auth.AuthFileError(Auth.filePath(env), `has an unusable entry for "${providerID}" (${savedInvalid})`)
   if (saved?.type === "api") return keyed(saved.key, "auth")
@@ -155,8 +151,14 @@ export function resolveCredential(
     const value = env[name]
     if (value && value.trim() !== "") return keyed(value, "env", name)
   }
-  if (isOpencode(providerID)) return { key: "public", source: "public" }
-  return { key: undefined, source: "none" }
+  if (isOpencode(providerID)) return withHiddenKey({ source: "public" }, "public")
+  return withHiddenKey({ source: "none" }, undefined)
+}
+
+// The key is non-enumerable so that serialising a credential, a provider or a resolved model (into a
+// log line, a diagnostic record, `--json` output) can never carry it: it is read only where it is sent.
+function withHiddenKey(credential: Omit<Credential, "key">, key: string | undefined): Credential {
+  return Object.defineProperty(credential, "key", { value: key, enumerable: false }) as Credential
 }
 
 /** Looks a model up among those usable with the current credentials; unknown: a clear error listing them. */
