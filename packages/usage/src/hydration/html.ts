@@ -1,0 +1,69 @@
+/**
+ * Pull the text of inline `<script>` elements out of an HTML document the way
+ * a browser tokenizer would: content runs to the first `</script`, which is
+ * why serializers write `<` inside strings as `\u003C`.
+ */
+
+const OPEN_OR_COMMENT = /<!--|<script(?=[\s/>])/gi
+const CLOSE = /<\/script(?=[\s/>]|$)/gi
+
+export interface InlineScript {
+  text: string
+  /** Offset of the script text in the document, for diagnostics. */
+  offset: number
+}
+
+export function extractInlineScripts(html: string): InlineScript[] {
+  const scripts: InlineScript[] = []
+  let pos = 0
+  while (pos < html.length) {
+    OPEN_OR_COMMENT.lastIndex = pos
+    const m = OPEN_OR_COMMENT.exec(html)
+    if (!m) break
+    if (m[0] === "<!--") {
+      const end = html.indexOf("-->", m.index + 4)
+      if (end < 0) break
+      pos = end + 3
+      continue
+    }
+    const tagEnd = findTagEnd(html, m.index + m[0].length)
+    if (tagEnd < 0) break
+    const attrs = html.slice(m.index + m[0].length, tagEnd)
+    const start = tagEnd + 1
+    CLOSE.lastIndex = start
+    const close = CLOSE.exec(html)
+    const end = close ? close.index : html.length
+    if (!hasSrc(attrs) && isJavaScriptType(attrs)) scripts.push({ text: html.slice(start, end), offset: start })
+    if (!close) break
+    pos = end + 8
+  }
+  return scripts
+}
+
+/** Index of the `>` closing a start tag, honouring quoted attribute values. */
+function findTagEnd(html: string, from: number): number {
+  let quote = 0
+  for (let i = from; i < html.length; i++) {
+    const c = html.charCodeAt(i)
+    if (quote) {
+      if (c === quote) quote = 0
+    } else if (c === 34 || c === 39) quote = c
+    else if (c === 62) return i
+  }
+  return -1
+}
+
+const SRC_ATTR = /(?:^|[\s"'])src\s*=/i
+const TYPE_ATTR = /(?:^|[\s"'])type\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i
+
+function hasSrc(attrs: string): boolean {
+  return SRC_ATTR.test(attrs)
+}
+
+/** JSON, templates and the like are data islands, not the hydration script. */
+function isJavaScriptType(attrs: string): boolean {
+  const m = TYPE_ATTR.exec(attrs)
+  if (!m) return true
+  const type = (m[1] ?? m[2] ?? m[3] ?? "").trim().toLowerCase()
+  return type === "" || type === "module" || type === "text/javascript" || type === "application/javascript"
+}
