@@ -1,0 +1,226 @@
+import { z } from "zod";
+import { DEFAULT_GO_MODELS, DEFAULT_ZEN_MODELS } from "./catalogue.ts";
+
+/**
+ * One schema for every way configuration reaches the simulator (JSON file,
+ * `POST /__sim/config`, `startSimulator({ config })`), so all three reject the
+ * same mistakes with the same field paths.
+ */
+
+const usd = z.number().finite().min(0);
+const count = z.number().int().min(0);
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO date-time");
+// Workspace ids end up in URLs and in the hydration key of the billing page.
+const urlSafeId = z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, '_' or '-'");
+const region = z.string().regex(/^[A-Z]{2}$/, "expected a two-letter upper-case country code");
+
+const modelSchema = z.strictObject({
+  id: z.string().min(1),
+  free: z.boolean().default(false),
+  // Allow-list of `cf-ipcountry` values; absent or null = everywhere.
+  regions: z.array(region).nullable().default(null),
+});
+
+const goSchema = z.strictObject({
+  limits: z
+    .strictObject({ "5 hour": usd.optional(), weekly: usd.optional(), monthly: usd.optional() })
+    .default({}),
+  // Anchors the monthly window; defaults to the simulator's start time.
+  subscribedAt: isoTime.optional(),
+});
+
+const blackSchema = z.strictObject({
+  plan: z.enum(["20", "100", "200"]),
+  useBalance: z.boolean().default(false),
+  limits: z.strictObject({ rolling: usd.optional(), weekly: usd.optional() }).default({}),
+});
+
+const memberSchema = z.strictObject({
+  userID: urlSafeId,
+  role: z.enum(["admin", "member"]).default("member"),
+  keys: z.array(z.string().min(1)).default([]),
+  cookie: z.string().min(1).nullable().default(null),
+  spendLimitUSD: usd.nullable().default(null),
+  spentUSD: usd.default(0),
+  go: goSchema.nullable().default(null),
+  black: blackSchema.nullable().default(null),
+});
+
+const workspaceSchema = z.strictObject({
+  id: urlSafeId,
+  name: z.string().optional(),
+  blocked: z.boolean().default(false),
+  balanceUSD: z.number().finite().default(0),
+  monthlyLimitUSD: usd.nullable().default(null),
+  monthlyUsageUSD: usd.default(0),
+  customerID: z.string().nullable().default(null),
+  paymentMethod: z
+    .strictObject({ type: z.string().default("card"), last4: z.string().regex(/^\d{4}$/, "expected 4 digits") })
+    .nullable()
+    .default(null),
+  reload: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      amountUSD: usd.default(20),
+      triggerUSD: usd.default(5),
+      error: z.string().nullable().default(null),
+      errorAt: isoTime.nullable().default(null),
+    })
+    .default({ enabled: false, amountUSD: 20, triggerUSD: 5, error: null, errorAt: null }),
+  members: z.array(memberSchema).default([]),
+});
+
+const faultSchema = z
+  .strictObject({
+    endpoint: z.enum(["zen", "go"]).optional(),
+    model: z.string().optional(),
+    status: z.number().int().min(100).max(599),
+    count: z.number().int().min(-1).default(1),
+    kind: z.enum(["json", "html", "empty", "raw", "internal"]).default("json"),
+    provider: z.string().min(1).default("anthropic"),
+    message: z.string().optional(),
+    body: z.string().optional(),
+    type: z.string().min(1).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    afterChunks: count.optional(),
+    midStream: z.enum(["error-event", "abort"]).default("error-event"),
+  })
+  .refine((f) => f.kind !== "raw" || f.body !== undefined, { message: "kind \"raw\" needs a body", path: ["body"] });
+
+export const DEFAULT_CLIENT_HEADER_VALUES = ["cli", "desktop", "tui", "app", "vscode"];
+
+export const configSchema = z
+  .strictObject({
+    freeDailyLimit: count.default(200),
+    fallbackDailyLimit: count.default(20),
+    newClientBonus: z.boolean().default(true),
+    clientHeaderValues: z.array(z.string()).default(DEFAULT_CLIENT_HEADER_VALUES),
+    paidRateLimitPerMinute: count.default(500),
+    requestCostUSD: usd.default(0.01),
+    goRequestCostUSD: usd.default(0.05),
+    defaultRegion: region.default("US"),
+    reply: z.string().nullable().default(null),
+    goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
+    goLimitStatus: z.number().int().min(200).max(599).default(429),
+    workspaces: z.array(workspaceSchema).default([]),
+    faults: z.array(faultSchema).default([]),
+    models: z
+      .strictObject({ zen: z.array(modelSchema).optional(), go: z.array(modelSchema).optional() })
+      .default({}),
+  })
+  .superRefine(checkIdentitiesAreUnambiguous);
+
+export type SimConfigInput = z.input<typeof configSchema>;
+export type SimConfig = z.output<typeof configSchema>;
+export type WorkspaceConfig = SimConfig["workspaces"][number];
+export type MemberConfig = WorkspaceConfig["members"][number];
+export type FaultConfig = SimConfig["faults"][number];
+export type ModelConfig = z.output<typeof modelSchema>;
+
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** Bad configuration. `field` is the path of the first problem, e.g. `workspaces[0].members[1].keys[0]`. */
+export class SimConfigError extends Error {
+  override readonly name = "SimConfigError";
+  readonly field: string;
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; "));
+    this.field = issues[0]?.field ?? "";
+  }
+}
+
+export function parseConfig(input: unknown): SimConfig {
+  // reportInput lets us name the type that was found; the value itself is never printed.
+  const result = configSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!result.success) throw new SimConfigError(result.error.issues.flatMap(describeIssue));
+  return result.data;
+}
+
+/** Top-level keys in the patch replace the current ones (arrays and objects wholesale). */
+export function mergeConfigInput(current: SimConfigInput, patch: unknown): SimConfigInput {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+    throw new SimConfigError([{ field: "", message: `expected an object, got ${describeValueType(patch)}` }]);
+  }
+  return { ...current, ...(patch as SimConfigInput) };
+}
+
+export function effectiveModels(config: SimConfig): { zen: ModelConfig[]; go: ModelConfig[] } {
+  return { zen: config.models.zen ?? DEFAULT_ZEN_MODELS, go: config.models.go ?? DEFAULT_GO_MODELS };
+}
+
+function checkIdentitiesAreUnambiguous(config: SimConfig, ctx: z.RefinementCtx): void {
+  const workspaceIDs = new Set<string>();
+  const keyOwners = new Map<string, string>();
+  const cookieUsers = new Map<string, string>();
+  config.workspaces.forEach((workspace, w) => {
+    if (workspaceIDs.has(workspace.id)) {
+      ctx.addIssue({ code: "custom", path: ["workspaces", w, "id"], message: "duplicate workspace id" });
+    }
+    workspaceIDs.add(workspace.id);
+    workspace.members.forEach((member, m) => {
+      const here = formatPath(["workspaces", w, "members", m]);
+      member.keys.forEach((key, k) => {
+        const path = ["workspaces", w, "members", m, "keys", k];
+        // The wording never includes the key: config errors get printed.
+        if (key === "public") {
+          ctx.addIssue({ code: "custom", path, message: "\"public\" is the anonymous key and cannot be assigned" });
+        } else if (keyOwners.has(key)) {
+          ctx.addIssue({ code: "custom", path, message: `key already assigned to ${keyOwners.get(key)}` });
+        } else {
+          keyOwners.set(key, here);
+        }
+      });
+      if (member.cookie !== null) {
+        const owner = cookieUsers.get(member.cookie);
+        if (owner !== undefined && owner !== member.userID) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["workspaces", w, "members", m, "cookie"],
+            message: "cookie already belongs to another userID (a cookie is one account)",
+          });
+        }
+        cookieUsers.set(member.cookie, member.userID);
+      }
+    });
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const field = formatPath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => ({ field: formatPath([...issue.path, key]), message: "unknown field" }));
+    case "invalid_type":
+      return [
+        {
+          field,
+          message:
+            issue.input === undefined
+              ? `missing (expected ${issue.expected})`
+              : `expected ${issue.expected}, got ${describeValueType(issue.input)}`,
+        },
+      ];
+    default:
+      return [{ field, message: issue.message.replace(/^Invalid input: /, "") }];
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (typeof segment === "string" && /^[A-Za-z_$][\w$]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out;
+}
+
+function describeValueType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
