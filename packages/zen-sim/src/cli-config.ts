@@ -1,0 +1,62 @@
+import { randomBytes } from "node:crypto";
+import type { CliCommand } from "./cli-args.ts";
+import { parseConfig, SimConfigError, type SimConfigInput, type WorkspaceConfig } from "./config.ts";
+
+/** Builds the simulator's config from the `--config` file, flag overrides and `--key`/`--go-key` workspaces. */
+
+export class ConfigFileError extends Error {
+  override readonly name = "ConfigFileError";
+}
+
+type RunCommand = Extract<CliCommand, { kind: "run" }>;
+
+export interface KeyWorkspace {
+  key: string;
+  kind: "zen" | "go";
+  workspaceID: string;
+}
+
+export async function buildCliConfig(command: RunCommand): Promise<{ config: SimConfigInput; keyWorkspaces: KeyWorkspace[] }> {
+  const base = command.configFile === undefined ? {} : await readConfigFile(command.configFile);
+  const keyWorkspaces = [
+    ...command.zenKeys.map((key): KeyWorkspace => ({ key, kind: "zen", workspaceID: newID("wrk_") })),
+    ...command.goKeys.map((key): KeyWorkspace => ({ key, kind: "go", workspaceID: newID("wrk_") })),
+  ];
+  const added: SimConfigInput["workspaces"] = keyWorkspaces.map((k) => ({
+    id: k.workspaceID,
+    balanceUSD: k.kind === "zen" ? 20 : 0,
+    members: [{ userID: newID("usr_"), role: "admin", keys: [k.key], go: k.kind === "go" ? {} : null }],
+  }));
+  const config: SimConfigInput = {
+    ...base,
+    ...command.overrides,
+    workspaces: [...(base.workspaces ?? []), ...added],
+  };
+  return { config, keyWorkspaces };
+}
+
+async function readConfigFile(path: string): Promise<SimConfigInput> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new ConfigFileError(`config file ${path} does not exist`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch {
+    // The parser's own message can quote a fragment of the file, which may be a key.
+    throw new ConfigFileError(`config file ${path} is not valid JSON`);
+  }
+  try {
+    parseConfig(json);
+  } catch (error) {
+    if (error instanceof SimConfigError) throw new ConfigFileError(`config file ${path}: ${error.message}`);
+    throw error;
+  }
+  return json as SimConfigInput;
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// Shaped like console ids (prefix + 26 Crockford base32 characters), random so they say nothing about the key.
+function newID(prefix: string): string {
+  return prefix + Array.from(randomBytes(26), (b) => CROCKFORD[b % 32]).join("");
+}
