@@ -1,0 +1,257 @@
+/**
+ * `usage zen` / `usage go`: argument handling and output. Wired into the
+ * main CLI elsewhere; everything it touches comes in through `io`.
+ */
+import type { ZenBilling } from "./billing.ts"
+import { UsageError, scrub } from "./errors.ts"
+import { DEFAULT_GO_BASE_URL, type GoUsage, fetchGoUsage } from "./go.ts"
+import type { FetchLike } from "./http.ts"
+import { EXPERIMENTAL_NOTICE, errorJson, goJson, renderErrorHuman, renderGoHuman, renderZenHuman, toErrorLike, toJsonText, zenJson } from "./render.ts"
+import { DEFAULT_ZEN_BASE_URL, WORKSPACE_ID, fetchZenBilling, normaliseCookie, parseBillingHtml } from "./zen.ts"
+
+export interface UsageIO {
+  stdout(s: string): void
+  stderr(s: string): void
+  env: Record<string, string | undefined>
+  readFile(path: string): Promise<string>
+  savedGoKey?: () => Promise<string | undefined>
+  /** Test seams; production uses the global fetch and clock. */
+  fetch?: FetchLike
+  now?: () => number
+}
+
+export const EXIT_OK = 0
+export const EXIT_FAILED = 1
+export const EXIT_USAGE = 2
+
+const TOP_HELP = `usage <zen|go> [options]   (EXPERIMENTAL)
+
+  usage zen   Zen balance, monthly spend, auto-reload and Black windows (from the billing page)
+  usage go    OpenCode Go usage windows (rolling 5h, weekly, monthly)
+
+Run "usage zen --help" or "usage go --help" for options.
+`
+
+const ZEN_HELP = `usage zen (--cookie-file <path> | --cookie-env <VAR>) [--workspace <wrk_id>] [--base-url <url>] [--json]
+usage zen --html-file <saved billing page> [--workspace <wrk_id>] [--json]
+
+EXPERIMENTAL: reads the undocumented workspace billing page with your browser
+session cookie; it may break whenever the dashboard changes.
+
+  --cookie-file <path>  file holding the Cookie header value (or "Cookie: ..."); keep it mode 0600
+  --cookie-env <VAR>    environment variable holding the Cookie header value
+  --workspace <wrk_id>  workspace to read (default: the account's last-used workspace)
+  --base-url <url>      dashboard origin (default ${DEFAULT_ZEN_BASE_URL})
+  --html-file <path>    parse a saved billing page instead of fetching (offline; for drift reports)
+  --json                print JSON instead of a table
+`
+
+const GO_HELP = `usage go [--api-key-env <VAR>] [--base-url <url>] [--json]
+
+EXPERIMENTAL: reads GET <base-url>/usage with a Go API key. Without
+--api-key-env the saved opencode-go key is used.
+
+  --api-key-env <VAR>   environment variable holding the Go API key
+  --base-url <url>      Go API base (default ${DEFAULT_GO_BASE_URL})
+  --json                print JSON instead of a table
+`
+
+type FlagSpec = Record<string, "value" | "switch">
+
+const ZEN_FLAGS: FlagSpec = {
+  "--cookie-file": "value",
+  "--cookie-env": "value",
+  "--workspace": "value",
+  "--base-url": "value",
+  "--html-file": "value",
+  "--json": "switch",
+  "--help": "switch",
+}
+
+const GO_FLAGS: FlagSpec = {
+  "--api-key-env": "value",
+  "--base-url": "value",
+  "--json": "switch",
+  "--help": "switch",
+}
+
+type Flags = Map<string, string | true>
+
+function parseFlags(command: string, argv: readonly string[], spec: FlagSpec): Flags {
+  const flags: Flags = new Map()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ""
+    if (arg === "-h") {
+      flags.set("--help", true)
+      continue
+    }
+    const eq = arg.indexOf("=")
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg
+    const kind = spec[name]
+    if (!arg.startsWith("-")) throw badArgs(`unexpected argument "${clip(arg)}" for "usage ${command}"`)
+    if (!kind) throw badArgs(`unknown flag ${clip(name)} for "usage ${command}" (see usage ${command} --help)`)
+    if (flags.has(name)) throw badArgs(`${name} given twice`)
+    if (kind === "switch") {
+      if (eq > 0) throw badArgs(`${name} takes no value`)
+      flags.set(name, true)
+      continue
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i]
+    if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) throw badArgs(`${name} needs a value`)
+    flags.set(name, value)
+  }
+  return flags
+}
+
+/** Flag names and values the user typed are echoed in errors; keep them short and secret-free. */
+function clip(s: string): string {
+  const t = scrub(s)
+  return t.length > 60 ? `${t.slice(0, 60)}…` : t
+}
+
+function badArgs(message: string): UsageError {
+  return new UsageError("bad_args", message)
+}
+
+function str(flags: Flags, name: string): string | undefined {
+  const v = flags.get(name)
+  return typeof v === "string" ? v : undefined
+}
+
+function checkBaseURL(raw: string): string {
+  let u: URL
+  try {
+    u = new URL(raw)
+  } catch {
+    throw badArgs(`--base-url "${clip(raw)}" is not a URL`)
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw badArgs("--base-url must be http(s)")
+  // Credentials must not cross the network in clear text; loopback is for simulators and tests.
+  const loopback = u.hostname === "localhost" || u.hostname === "127.0.0.1" || u.hostname === "[::1]"
+  if (u.protocol === "http:" && !loopback) throw badArgs("--base-url must use https (http is allowed only for localhost)")
+  return raw
+}
+
+export async function runUsageCommand(argv: string[], io: UsageIO): Promise<number> {
+  const json = argv.includes("--json")
+  const secrets: string[] = []
+  // Everything printed passes the scrubber with the credentials actually read.
+  const out = (s: string) => io.stdout(scrub(s, secrets))
+  const err = (s: string) => io.stderr(scrub(s, secrets))
+  const fail = (e: unknown, code: number): number => {
+    const info = toErrorLike(e, secrets)
+    if (json) out(toJsonText(errorJson(info)))
+    else err(renderErrorHuman(info))
+    return code
+  }
+  try {
+    const [command, ...rest] = argv
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      if (command === undefined) {
+        err(TOP_HELP)
+        return EXIT_USAGE
+      }
+      out(TOP_HELP)
+      return EXIT_OK
+    }
+    if (command === "zen") return await runZen(rest, io, { out, err, json, secrets })
+    if (command === "go") return await runGo(rest, io, { out, err, json, secrets })
+    throw badArgs(`unknown usage command "${clip(command)}" (expected zen or go)`)
+  } catch (e) {
+    return fail(e, e instanceof UsageError && e.code === "bad_args" ? EXIT_USAGE : EXIT_FAILED)
+  }
+}
+
+interface Out {
+  out(s: string): void
+  err(s: string): void
+  json: boolean
+  secrets: string[]
+}
+
+async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
+  const flags = parseFlags("zen", argv, ZEN_FLAGS)
+  if (flags.has("--help")) {
+    o.out(ZEN_HELP)
+    return EXIT_OK
+  }
+  const sources = ["--cookie-file", "--cookie-env", "--html-file"].filter((f) => flags.has(f))
+  if (sources.length !== 1) {
+    throw badArgs(sources.length === 0 ? "usage zen needs one of --cookie-file, --cookie-env or --html-file" : `${sources.join(" and ")} cannot be combined`)
+  }
+  const workspaceID = str(flags, "--workspace")
+  if (workspaceID !== undefined && !WORKSPACE_ID.test(workspaceID)) throw badArgs(`--workspace "${clip(workspaceID)}" is not a workspace id (wrk_ + 26 characters)`)
+  const now = io.now?.() ?? Date.now()
+
+  let billing: ZenBilling
+  const htmlFile = str(flags, "--html-file")
+  if (htmlFile !== undefined) {
+    if (flags.has("--base-url")) throw badArgs("--base-url has no effect with --html-file")
+    const html = await readInput(io, htmlFile, "--html-file")
+    billing = parseBillingHtml(html, workspaceID, { now })
+  } else {
+    const cookie = await readCookie(flags, io)
+    o.secrets.push(cookie, normaliseCookie(cookie))
+    for (const part of normaliseCookie(cookie).split(";")) {
+      const v = part.slice(part.indexOf("=") + 1).trim()
+      if (v.length >= 6) o.secrets.push(v)
+    }
+    const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_ZEN_BASE_URL)
+    billing = await fetchZenBilling({ baseURL, cookie, workspaceID, fetch: io.fetch, now })
+  }
+  if (o.json) {
+    o.err(`${EXPERIMENTAL_NOTICE}\n`)
+    o.out(toJsonText(zenJson(billing)))
+  } else o.out(renderZenHuman(billing, now))
+  return EXIT_OK
+}
+
+async function readCookie(flags: Flags, io: UsageIO): Promise<string> {
+  const file = str(flags, "--cookie-file")
+  let raw: string
+  if (file !== undefined) raw = await readInput(io, file, "--cookie-file")
+  else {
+    const name = str(flags, "--cookie-env") ?? ""
+    const v = io.env[name]
+    if (v === undefined || v.trim() === "") throw badArgs(`--cookie-env: environment variable ${clip(name)} is not set or empty`)
+    raw = v
+  }
+  const cookie = normaliseCookie(raw)
+  if (!cookie) throw badArgs(`${file !== undefined ? "--cookie-file" : "--cookie-env"}: the cookie is empty`)
+  return raw
+}
+
+async function readInput(io: UsageIO, path: string, flag: string): Promise<string> {
+  try {
+    return await io.readFile(path)
+  } catch (e) {
+    const why = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : "unreadable"
+    throw badArgs(`${flag}: cannot read ${clip(path)} (${why})`)
+  }
+}
+
+async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
+  const flags = parseFlags("go", argv, GO_FLAGS)
+  if (flags.has("--help")) {
+    o.out(GO_HELP)
+    return EXIT_OK
+  }
+  const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_GO_BASE_URL)
+  const envName = str(flags, "--api-key-env")
+  let apiKey: string | undefined
+  if (envName !== undefined) {
+    apiKey = io.env[envName]?.trim()
+    if (!apiKey) throw badArgs(`--api-key-env: environment variable ${clip(envName)} is not set or empty`)
+  } else {
+    apiKey = (await io.savedGoKey?.())?.trim()
+    if (!apiKey) throw badArgs("no Go API key: pass --api-key-env <VAR> or save one for opencode-go first")
+  }
+  o.secrets.push(apiKey)
+  const now = io.now?.() ?? Date.now()
+  const usage: GoUsage = await fetchGoUsage({ baseURL, apiKey, fetch: io.fetch, now })
+  if (o.json) {
+    o.err(`${EXPERIMENTAL_NOTICE}\n`)
+    o.out(toJsonText(goJson(usage)))
+  } else o.out(renderGoHuman(usage, now))
+  return EXIT_OK
+}
