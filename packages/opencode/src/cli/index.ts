@@ -4,6 +4,8 @@ import * as Failure from "./failure"
 import * as Run from "./cmd/run"
 import * as Models from "./cmd/models"
 import * as AuthCmd from "./cmd/auth"
+import * as IdentityCmd from "./cmd/identity"
+import * as RequestCmd from "./cmd/request"
 import { VERSION } from "../installation/version"
 
 interface Command {
@@ -16,6 +18,8 @@ export const commands: Record<string, Command> = {
   run: { summary: "stream an answer from a model", help: Run.help, run: Run.run },
   models: { summary: "list the models usable with the current credentials", help: Models.help, run: Models.run },
   auth: { summary: "manage saved API keys (set, list, remove)", help: AuthCmd.help, run: AuthCmd.run },
+  identity: { summary: "show or rotate this install's identity (fingerprint only)", help: IdentityCmd.help, run: IdentityCmd.run },
+  request: { summary: "show the exact request a prompt would send (--dry-run)", help: RequestCmd.help, run: RequestCmd.run },
 }
 
 function usage() {

@@ -3,6 +3,7 @@ import type { LanguageModel } from "ai"
 import { Paths } from "../global"
 import { Config } from "../config"
 import * as Auth from "../auth"
+import * as Identity from "../auth/identity"
 import { RuntimeError } from "../util/error"
 import { fingerprint } from "../util/fingerprint"
 import { BUILTIN, DEFAULT_MODEL, type ModelDefinition } from "./catalog"
@@ -42,9 +43,19 @@ export interface Info {
   hidden: string[]
 }
 
-export interface Resolved {
+/** A provider and one of its models. */
+export interface Selection {
   provider: Info
   model: Model
+}
+
+/**
+ * A model ready to be called: what every request and every report on it works from. The key's
+ * source and fingerprint are in `provider.credential`; `install` says whether and which install
+ * identity goes out (raw token non-enumerable, like the key).
+ */
+export interface Resolved extends Selection {
+  install: Identity.Tag
 }
 
 export class ModelNotFoundError extends RuntimeError {
@@ -90,6 +101,10 @@ export function parseModel(value: string): { providerID: string; modelID: string
  * and its models filtered for that credential, as OpenCode's provider state does it.
  */
 export async function list(env: Paths.Env = process.env): Promise<Record<string, Info>> {
+  return (await load(env)).providers
+}
+
+async function load(env: Paths.Env): Promise<{ config: Config.Info; providers: Record<string, Info> }> {
   const [{ info: config }, auth] = await Promise.all([Config.load(env), Auth.read(env)])
   const result: Record<string, Info> = {}
   const ids = new Set([...Object.keys(BUILTIN), ...Object.keys(config.provider ?? {})])
@@ -126,7 +141,7 @@ export async function list(env: Paths.Env = process.env): Promise<Record<string,
       hidden,
     }
   }
-  return result
+  return { config, providers: result }
 }
 
 /**
@@ -161,13 +176,19 @@ function withHiddenKey(credential: Omit<Credential, "key">, key: string | undefi
   return Object.defineProperty(credential, "key", { value: key, enumerable: false }) as Credential
 }
 
-/** Looks a model up among those usable with the current credentials; unknown: a clear error listing them. */
+/**
+ * Looks a model up among those usable with the current credentials (unknown: a clear error listing
+ * them) and attaches the install identity. The identity is loaded here, once per process, so the
+ * request path only reads it from the resolved model.
+ */
 export async function getModel(providerID: string, modelID: string, env: Paths.Env = process.env): Promise<Resolved> {
-  const providers = await list(env)
-  return pick(providers, providerID, modelID)
+  const { config, providers } = await load(env)
+  const selection = pick(providers, providerID, modelID)
+  const identity = await Identity.resolve(env, config)
+  return { ...selection, install: Identity.tag(identity, selection.provider.opencode) }
 }
 
-export function pick(providers: Record<string, Info>, providerID: string, modelID: string): Resolved {
+export function pick(providers: Record<string, Info>, providerID: string, modelID: string): Selection {
   const provider = providers[providerID]
   const model = provider?.models[modelID]
   if (provider && model) return { provider, model }
@@ -190,7 +211,7 @@ const sdks = new Map<string, OpenAICompatibleProvider>()
  * The ai SDK model for a resolved model. SDK instances are cached per provider, base URL and key so
  * the request path does no per-call setup; per-request headers are passed to streamText instead.
  */
-export function languageModel(resolved: Resolved, fetchImpl?: typeof fetch): LanguageModel {
+export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): LanguageModel {
   const { provider } = resolved
   if (provider.npm !== SUPPORTED_NPM)
     throw new UnsupportedProviderError(provider.id, `its npm package is ${provider.npm}, and this runtime bundles only ${SUPPORTED_NPM}`)

@@ -28,6 +28,7 @@ export function stream(input: StreamInput) {
     requestID: input.requestID,
     client: input.client ?? "cli",
     ...(input.parentSessionID ? { parentSessionID: input.parentSessionID } : {}),
+    ...(input.model.install?.token ? { install: input.model.install.token } : {}),
   })
   return streamText({
     model: Provider.languageModel(input.model, input.fetch),
