@@ -48,7 +48,7 @@ function windowLine(label: string, w: UsageWindow | null, now: number): string {
 }
 
 function row(label: string, value: string): string {
-  return `  ${label.padEnd(16)} ${value}`
+  return `  ${label.padEnd(18)} ${value}`
 }
 
 export function renderZenHuman(b: ZenBilling, now: number = Date.now()): string {

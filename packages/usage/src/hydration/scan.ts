@@ -97,6 +97,21 @@ export function skipComment(src: string, pos: number): number {
   return pos
 }
 
+/** Index of the next character that is not whitespace, a line break or a comment. */
+export function skipTrivia(src: string, pos: number): number {
+  let i = pos
+  while (i < src.length) {
+    const c = src.charCodeAt(i)
+    if (isSpace(c) || isNewline(c)) i++
+    else {
+      const end = skipComment(src, i)
+      if (end === i) return i
+      i = end
+    }
+  }
+  return i
+}
+
 /** Statement starts the parser understands; used to resynchronise after ASI-style newlines. */
 export function isKnownStatementStart(src: string, pos: number): boolean {
   const c = src.charCodeAt(pos)
@@ -118,6 +133,15 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
   const n = src.length
   let depth = 0
   let i = pos
+  // Statements may end without `;` (ASI after a newline, or after a function body's `}`);
+  // stop there if a hydration statement follows. `probedUntil` keeps the look-ahead linear.
+  let probedUntil = -1
+  const knownFollows = (from: number): number => {
+    if (stop !== "statement" || from <= probedUntil) return -1
+    const j = skipTrivia(src, from)
+    probedUntil = j
+    return isKnownStatementStart(src, j) ? j : -1
+  }
   while (i < n) {
     const c = src.charCodeAt(i)
     switch (c) {
@@ -147,10 +171,15 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
         break
       case Ch.RParen:
       case Ch.RBracket:
-      case Ch.RBrace:
+      case Ch.RBrace: {
         if (depth === 0) return i
         depth--
+        if (depth === 0 && c === Ch.RBrace) {
+          const next = knownFollows(i + 1)
+          if (next >= 0) return next
+        }
         break
+      }
       case Ch.Semi:
         if (depth === 0) return stop === "statement" ? i + 1 : i
         break
@@ -158,11 +187,10 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
         if (depth === 0 && stop === "value") return i
         break
       case Ch.LF:
-        if (depth === 0 && stop === "statement") {
-          // Statements may be separated by newlines alone (ASI); do not swallow the next one.
-          let j = i + 1
-          while (j < n && isSpace(src.charCodeAt(j))) j++
-          if (isKnownStatementStart(src, j)) return j
+      case Ch.CR:
+        if (depth === 0) {
+          const next = knownFollows(i + 1)
+          if (next >= 0) return next
         }
         break
     }
