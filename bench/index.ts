@@ -9,7 +9,10 @@ import { parseArgs } from "node:util"
 
 type Bench = { name: string; load: () => Promise<() => Promise<Record<string, number>>> }
 
-const benches: Bench[] = [{ name: "runtime", load: async () => (await import("./runtime")).bench }]
+const benches: Bench[] = [
+  { name: "runtime", load: async () => (await import("./runtime")).bench },
+  { name: "headers", load: async () => (await import("./headers")).bench },
+]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })
 
