@@ -39,7 +39,7 @@ test("planted keys and tokens appear nowhere but their own stores", async () => 
   })
   const withEnv = { ...install.env, OPENCODE_API_KEY: envKey }
   const outputs: string[] = []
-  const cli = async (args: string[], env = withEnv, stdin?: string) => {
+  const cli = async (args: string[], env: TestInstall["env"] = withEnv, stdin?: string) => {
     const out = await runCli(args, env, stdin)
     outputs.push(out.stdout, out.stderr)
     return out
