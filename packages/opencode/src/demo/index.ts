@@ -2,13 +2,14 @@ import fs from "node:fs/promises"
 import { startSimulator } from "@pawwork/zen-sim"
 import { makeContext, tempRoot, type Scenario } from "./context"
 import { scenario as stream } from "./scenarios/stream"
+import { scenario as installs } from "./scenarios/installs"
 
 /**
  * `bun run demo`: every scenario against an embedded simulator on a free loopback port, with
  * throwaway installs. Nothing of the user's (auth.json, config, logs) is read or written.
  * A new scenario is one file in ./scenarios and one line here.
  */
-const scenarios: Scenario[] = [stream]
+const scenarios: Scenario[] = [stream, installs]
 
 const root = await tempRoot()
 const sim = await startSimulator({ config: { newClientBonus: false } })
