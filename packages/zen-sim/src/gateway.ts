@@ -1,11 +1,10 @@
-import type { MemberAccount } from "./accounts.ts";
+import type { Accounts, MemberAccount } from "./accounts.ts";
 import type { Endpoint, ModelEntry } from "./catalogue.ts";
 import { effectiveModels, type SimConfig } from "./config.ts";
 import { GatewayError, secondsUntil } from "./errors.ts";
 import type { FreeQuota } from "./free-quota.ts";
 import { formatDuration, localise, type Language } from "./messages.ts";
 import type { PaidRateLimiter } from "./rate-limit.ts";
-import type { Accounts } from "./accounts.ts";
 import { sha256Hex } from "./fingerprint.ts";
 
 /**
