@@ -1,3 +1,4 @@
 export * as SessionLLM from "./llm"
 export * as SessionHeaders from "./headers"
 export * as SessionProcessor from "./processor"
+export * as SessionRetry from "./retry"

@@ -36,6 +36,9 @@ export function stream(input: StreamInput) {
     messages: input.messages,
     headers,
     maxRetries: 0,
+    // The SDK's default logs every failure with its request body (the prompt) to stderr; the
+    // failure reaches the processor as the stream's error part and is reported from there.
+    onError: () => {},
     ...(input.abortSignal ? { abortSignal: input.abortSignal } : {}),
   })
 }

@@ -1,4 +1,5 @@
 import type { LanguageModelUsage } from "ai"
+import * as ProviderError from "../provider/error"
 import * as SessionLLM from "./llm"
 
 /** What to do after a failed attempt. Decided by session/retry.ts; the processor only carries it out. */
@@ -10,6 +11,8 @@ export interface AttemptFailure {
   error: unknown
   /** Whether any text of this attempt had already reached the caller. */
   streamedText: boolean
+  /** The failure normalized once, here, for the policy, the hooks and the result alike. */
+  info: ProviderError.Info
 }
 
 export interface Hooks {
@@ -26,11 +29,13 @@ export interface Input extends SessionLLM.StreamInput, Hooks {
   decide?: (failure: AttemptFailure) => Decision
   /** Waits between attempts; replaceable so tests drive time instead of sleeping. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** The clock failures are dated against (resetAt); replaceable so tests follow a simulated clock. */
+  now?: () => number
 }
 
 export type Result =
   | { ok: true; text: string; usage: LanguageModelUsage | undefined; attempts: number }
-  | { ok: false; error: unknown; attempts: number; text: string }
+  | { ok: false; error: unknown; attempts: number; text: string; failure: ProviderError.Info }
 
 /**
  * Runs one assistant turn: streams the completion and, when an attempt fails, asks the retry
@@ -47,12 +52,14 @@ export async function process(input: Input): Promise<Result> {
       input.onSuccess?.(attempt, outcome.usage)
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
-    const failure: AttemptFailure = { attempt, error: outcome.error, streamedText: outcome.streamedText }
+    const info = ProviderError.classify(outcome.error, input.now?.() ?? Date.now())
+    const failure: AttemptFailure = { attempt, error: outcome.error, streamedText: outcome.streamedText, info }
     const decision: Decision = outcome.streamedText || !input.decide ? { action: "stop" } : input.decide(failure)
     input.onFailure?.(failure, decision)
-    if (decision.action === "stop" || input.abortSignal?.aborted) return { ok: false, error: outcome.error, attempts: attempt, text }
+    const failed = { ok: false as const, error: outcome.error, attempts: attempt, text, failure: info }
+    if (decision.action === "stop" || input.abortSignal?.aborted) return failed
     await (input.sleep ?? sleep)(decision.delayMs, input.abortSignal)
-    if (input.abortSignal?.aborted) return { ok: false, error: outcome.error, attempts: attempt, text }
+    if (input.abortSignal?.aborted) return failed
   }
 }
 

@@ -1,0 +1,133 @@
+import type { Info } from "./error"
+
+/**
+ * Every sentence PawWork says about a provider failure, in one place so the CLI and the desktop UI
+ * tell the same truth. Each says what happened, whether waiting helps and until when, and what
+ * to do. Nothing here promises per-device free usage: the free allowance is per network.
+ */
+
+type Facts = Omit<Info, "userMessage">
+
+export const GO_URL = "https://opencode.ai/go"
+
+export function user(info: Facts, now: number): string {
+  const reset = info.resetAt ? ` It resets ${when(info.resetAt, now)}.` : ""
+  const http = info.statusCode ? ` (HTTP ${info.statusCode})` : ""
+  const detail = info.message ? `: ${info.message}` : ""
+  switch (info.kind) {
+    case "free_usage_limit":
+      return (
+        "OpenCode's free models are limited per network per day, and everyone on the same network or VPN shares that allowance; it has been used up." +
+        reset +
+        ` To keep working now, save an OpenCode API key with \`auth set opencode\`, or subscribe to OpenCode Go: ${GO_URL}`
+      )
+    case "go_usage_limit":
+      return `Your OpenCode Go ${windowName(info.limitName)}usage limit is reached.${reset} Until then, use a free model or an OpenCode API key with balance (\`auth set opencode\`).`
+    case "subscription_usage_limit":
+      return `Your OpenCode subscription's ${windowName(info.limitName)}usage limit is reached.${reset} Until then, use a free model or pay from the workspace balance.`
+    case "rate_limit":
+      return info.quotaScope === "key-minute"
+        ? `Too many requests with this API key for this model (the gateway allows a set number a minute).${reset || " Waiting a minute helps."}`
+        : `The model provider is rate limiting requests.${reset || " Waiting a little usually helps."}`
+    case "credits_exhausted":
+      return info.upstreamType === "CreditsError"
+        ? `Your OpenCode workspace has no balance left. Add credits at ${billingURL(info.workspaceID)}.`
+        : `The provider reports that the account's credits or quota are used up${detail}`
+    case "spend_limit":
+      return info.upstreamType === "UserLimitError"
+        ? "Your spending limit in this OpenCode workspace is reached. A workspace admin can raise it in the billing settings."
+        : "Your OpenCode workspace's monthly spending limit is reached. A workspace admin can raise it in the billing settings."
+    case "auth":
+      return `The provider rejected the credentials${http}${detail}. Check the key with \`auth list\` and save a working one with \`auth set <provider>\`.`
+    case "model_unavailable":
+      return `This model is not available with your key or plan${detail}. Run \`models\` to see the ones you can use.`
+    case "region_blocked":
+      return "This model is not offered in your region. Pick another one (`models`)."
+    case "overloaded":
+      return `${info.provider ? `The upstream provider (${info.provider})` : "The model provider"} is overloaded right now; that is its load, not your quota or account. Waiting a little usually helps.`
+    case "server_error":
+      return `The provider had an internal error${http}. It is usually temporary.`
+    case "network":
+      if (info.upstreamCode === "AbortError") return "The request was cancelled."
+      return info.retryable
+        ? `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}. Check your connection, proxy or VPN.`
+        : `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}${detail}. Check the provider's baseURL in opencode.json and your network.`
+    case "context_overflow":
+      return "The conversation is too long for this model's context window. Start a new session, or use a model with a larger context."
+    case "invalid_request":
+      return `The provider rejected the request${http}${detail}`
+    case "unknown":
+      return `The provider failed with an unexpected answer${http}${detail}`
+  }
+}
+
+/** The stderr line printed before each automatic retry. */
+export function retrying(info: Pick<Info, "kind" | "statusCode">, delayMs: number, nextAttempt: number, maxAttempts: number): string {
+  const label: Partial<Record<Info["kind"], string>> = {
+    overloaded: "Provider overloaded",
+    rate_limit: "Rate limited by the provider",
+    server_error: `Provider error${info.statusCode ? ` (HTTP ${info.statusCode})` : ""}`,
+    network: "Could not reach the provider",
+  }
+  return `${label[info.kind] ?? "Provider failure"}; retrying in ${seconds(delayMs)} (attempt ${nextAttempt} of ${maxAttempts})`
+}
+
+/** Appended to a transient failure's message when the retries ran out. */
+export function gaveUp(attempts: number) {
+  return `Gave up after ${attempts} attempts.`
+}
+
+/** Appended when the wait a transient error asked for is longer than PawWork holds a turn open. */
+export function tooLongToWait(resetAt: string | null, now: number) {
+  return resetAt ? `Not retried automatically: the provider asked to wait until ${when(resetAt, now)}.` : "Not retried automatically."
+}
+
+/** classify's one-line answer to "does waiting help, and until when". */
+export function waiting(info: Info, now: number): string {
+  if (info.retryable)
+    return info.retryAfterMs !== null ? `yes: retried automatically after ${seconds(info.retryAfterMs)}` : "yes: retried automatically with backoff"
+  if (info.resetAt) return `only after the reset, ${when(info.resetAt, now)} (${info.resetAt}); not retried automatically`
+  return "no"
+}
+
+/** "at 01:00 Sun (your time), in 13 h 57 min" */
+export function when(resetAt: string, now: number): string {
+  const at = Date.parse(resetAt)
+  if (!Number.isFinite(at)) return "later"
+  return `at ${localTime(at)} (your time), ${relative(at - now)}`
+}
+
+export function relative(ms: number): string {
+  if (ms <= 0) return "now"
+  if (ms < 60_000) return `in ${Math.ceil(ms / 1000)} s`
+  const totalMinutes = Math.round(ms / 60_000)
+  const days = Math.floor(totalMinutes / 1440)
+  const hours = Math.floor((totalMinutes % 1440) / 60)
+  const minutes = totalMinutes % 60
+  const parts = [days ? `${days} d` : "", hours ? `${hours} h` : "", minutes ? `${minutes} min` : ""].filter(Boolean)
+  return `in ${parts.join(" ")}`
+}
+
+export function seconds(ms: number) {
+  return ms >= 1000 || ms === 0 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`
+}
+
+function windowName(limitName: string | null) {
+  return limitName ? `${limitName} ` : ""
+}
+
+function billingURL(workspaceID: string | null) {
+  return workspaceID ? `https://opencode.ai/workspace/${workspaceID}/billing` : "your workspace's billing page on https://opencode.ai"
+}
+
+// Formatters are costly to build; keyed on TZ so a process that changes it still gets its own zone.
+let formatter: { tz: string | undefined; format: Intl.DateTimeFormat } | undefined
+function localTime(ms: number) {
+  const tz = process.env.TZ
+  if (!formatter || formatter.tz !== tz)
+    formatter = {
+      tz,
+      format: new Intl.DateTimeFormat("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }),
+    }
+  return formatter.format.format(ms)
+}

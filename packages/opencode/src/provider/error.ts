@@ -1,0 +1,562 @@
+import { APICallError } from "ai"
+import { z } from "zod"
+import { bounded } from "../util/scrub"
+import * as ErrorMessage from "./error-message"
+import * as RetryAfter from "./retry-after"
+
+/**
+ * One normalized record for any provider failure: an ai SDK APICallError, an error part of a
+ * stream, a network failure, or a raw `{ status, headers, body }` pasted by a user. Facts only:
+ * whether and when to retry is session/retry.ts's call, the words are error-message.ts's.
+ *
+ * The body's error type decides before the status code: the gateway's quota errors reach clients
+ * as 400/401/403/429 through proxies, and Go's even as 200. Upstream messages are localised, so
+ * text is consulted only when a provider sent neither a type nor a code that says more.
+ */
+
+export const KINDS = [
+  "free_usage_limit",
+  "go_usage_limit",
+  "subscription_usage_limit",
+  "rate_limit",
+  "credits_exhausted",
+  "spend_limit",
+  "auth",
+  "model_unavailable",
+  "region_blocked",
+  "overloaded",
+  "server_error",
+  "network",
+  "context_overflow",
+  "invalid_request",
+  "unknown",
+] as const
+export const Kind = z.enum(KINDS)
+export type Kind = z.infer<typeof Kind>
+
+export const QuotaScope = z.enum(["ip-daily", "key-minute", "workspace-5h", "workspace-weekly", "workspace-monthly", "balance", "spend-limit"])
+export type QuotaScope = z.infer<typeof QuotaScope>
+
+const MESSAGE_MAX = 300
+
+export const Info = z.strictObject({
+  kind: Kind,
+  /** Waiting a bounded time (at most BOUNDED_WAIT_MS) can make the same request succeed. */
+  retryable: z.boolean(),
+  action: z.enum(["retry", "stop"]),
+  /** HTTP status; null when no HTTP answer arrived (network) or it is unknown (stream error). */
+  statusCode: z.number().int().min(100).max(599).nullable(),
+  /** The body's `error.type` (gateway class name or provider type). */
+  upstreamType: z.string().max(64).nullable(),
+  /** The body's `error.code` (OpenAI-style), or the network error code. */
+  upstreamCode: z.string().max(64).nullable(),
+  /** The upstream model provider named by the gateway's `Error from provider (<name>)` prefix. */
+  provider: z.string().max(64).nullable(),
+  quotaScope: QuotaScope.nullable(),
+  /** Go window name from the body's metadata: "5 hour", "weekly", "monthly". */
+  limitName: z.string().max(32).nullable(),
+  workspaceID: z.string().max(64).nullable(),
+  retryAfterRaw: z.string().max(64).nullable(),
+  retryAfterMs: z.number().int().min(0).nullable(),
+  /** When waiting stops helping to be needed: now + retry-after, as an ISO time. */
+  resetAt: z.iso.datetime().nullable(),
+  /** The upstream text, scrubbed of anything credential-shaped and bounded. */
+  message: z.string().max(MESSAGE_MAX),
+  /** What to tell the user (error-message.ts). */
+  userMessage: z.string().min(1),
+})
+export type Info = z.infer<typeof Info>
+
+/** Longest wait that still counts as "bounded": beyond it a transient error is not worth holding a turn open. */
+export const BOUNDED_WAIT_MS = 60_000
+/** How much of a body is looked at: enough for any real error body, cheap for a hostile one. */
+export const MAX_SCAN_CHARS = 64 * 1024
+
+const TRANSIENT = new Set<Kind>(["rate_limit", "overloaded", "server_error", "network"])
+
+// The gateway's own error classes (research note: "The limiters"). Exact names, case-sensitive.
+const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
+  FreeUsageLimitError: { kind: "free_usage_limit", scope: "ip-daily" },
+  GoUsageLimitError: { kind: "go_usage_limit" },
+  BlackUsageLimitError: { kind: "subscription_usage_limit" },
+  RateLimitError: { kind: "rate_limit", scope: "key-minute" },
+  AuthError: { kind: "auth" },
+  EntitlementError: { kind: "auth" },
+  CreditsError: { kind: "credits_exhausted", scope: "balance" },
+  MonthlyLimitError: { kind: "spend_limit", scope: "spend-limit" },
+  UserLimitError: { kind: "spend_limit", scope: "spend-limit" },
+  ModelError: { kind: "model_unavailable" },
+  RegionError: { kind: "region_blocked" },
+  BadRequestError: { kind: "invalid_request" },
+  NotFoundError: { kind: "invalid_request" },
+}
+
+// Passed-through provider types and codes (OpenAI, Anthropic, OpenRouter, ...) that say exactly
+// what happened. Compared lower-case.
+const SPECIFIC: Record<string, Kind> = {
+  overloaded_error: "overloaded",
+  overloaded: "overloaded",
+  rate_limit_error: "rate_limit",
+  rate_limit_exceeded: "rate_limit",
+  rate_limit: "rate_limit",
+  too_many_requests: "rate_limit",
+  requests: "rate_limit",
+  tokens: "rate_limit",
+  context_length_exceeded: "context_overflow",
+  context_window_exceeded: "context_overflow",
+  request_too_large: "context_overflow",
+  insufficient_quota: "credits_exhausted",
+  billing_hard_limit_reached: "credits_exhausted",
+  authentication_error: "auth",
+  invalid_api_key: "auth",
+  permission_error: "auth",
+  permission_denied: "auth",
+  unauthorized: "auth",
+  model_not_found: "model_unavailable",
+  not_found_error: "model_unavailable",
+}
+
+// Types that only say "server side" or "client side": the status code or, failing that, the text
+// may say more.
+const GENERIC: Record<string, Kind> = {
+  server_error: "server_error",
+  api_error: "server_error",
+  internal_error: "server_error",
+  internal_server_error: "server_error",
+  invalid_request_error: "invalid_request",
+  invalid_request: "invalid_request",
+  bad_request: "invalid_request",
+}
+
+const REFINABLE = new Set<Kind | null>([null, "invalid_request", "server_error", "unknown"])
+
+// Runtime network codes (Node, undici, Bun). Those where waiting cannot help are listed apart.
+const NETWORK_RETRYABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "ECONNABORTED",
+  "ConnectionRefused",
+  "ConnectionClosed",
+  "FailedToOpenSocket",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+])
+const NETWORK_FINAL = new Set([
+  "ENOTFOUND",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+])
+
+interface Network {
+  retryable: boolean
+  code: string | null
+  aborted: boolean
+}
+
+interface Facts {
+  status: number | null
+  headers: unknown
+  type: string | null
+  code: string | null
+  message: string | null
+  /** Text of the thrown error itself, used when the body had none. */
+  errorText: string | null
+  workspace: string | null
+  limitName: string | null
+  network: Network | null
+  /** A status named inside the body (OpenRouter `error.code: 429`), used when the HTTP one says nothing. */
+  bodyStatus: number | null
+}
+
+/** Never throws: whatever it is given, a valid record comes back. */
+export function classify(input: unknown, now: number | Date = Date.now()): Info {
+  let at = typeof now === "number" ? now : now instanceof Date ? now.getTime() : NaN
+  if (!Number.isFinite(at) || Math.abs(at) > 8e15) at = Date.now()
+  try {
+    return build(gather(input), at)
+  } catch {
+    // A hostile input (throwing getters, revoked proxies) still gets a record.
+    return finish(
+      {
+        kind: "unknown",
+        retryable: false,
+        action: "stop",
+        statusCode: null,
+        upstreamType: null,
+        upstreamCode: null,
+        provider: null,
+        quotaScope: null,
+        limitName: null,
+        workspaceID: null,
+        retryAfterRaw: null,
+        retryAfterMs: null,
+        resetAt: null,
+        message: "",
+      },
+      at,
+    )
+  }
+}
+
+/** An error carrying its normalized record, for callers that throw a failed turn. */
+export class ProviderFailure extends Error {
+  constructor(
+    readonly info: Info,
+    override readonly cause?: unknown,
+  ) {
+    super(info.userMessage)
+    this.name = "ProviderFailure"
+  }
+  static isInstance(value: unknown): value is ProviderFailure {
+    return value instanceof ProviderFailure
+  }
+}
+
+export function isTransient(kind: Kind) {
+  return TRANSIENT.has(kind)
+}
+
+function build(facts: Facts, now: number): Info {
+  let kind: Kind | null = null
+  let scope: QuotaScope | null = null
+  const gateway = facts.type !== null && Object.hasOwn(GATEWAY, facts.type) ? GATEWAY[facts.type] : undefined
+  // A status inside the body (OpenRouter) says more than a 200 that carried it.
+  const status = facts.status !== null && facts.status >= 400 ? facts.status : (facts.bodyStatus ?? facts.status)
+  if (gateway) {
+    kind = gateway.kind
+    scope = gateway.scope ?? null
+  } else if (facts.network && facts.type === null && (facts.status === null || facts.status < 400)) {
+    kind = "network"
+  } else {
+    kind = lookup(SPECIFIC, facts.type) ?? lookup(SPECIFIC, facts.code)
+    if (kind === null) {
+      kind = statusKind(facts.status) ?? lookup(GENERIC, facts.type) ?? lookup(GENERIC, facts.code) ?? statusKind(facts.bodyStatus)
+      // Last resort, for providers that send nothing more specific than a generic class.
+      if (REFINABLE.has(kind)) kind = textHint(facts.message ?? facts.errorText) ?? kind
+    }
+  }
+  kind ??= "unknown"
+  if (kind === "go_usage_limit" || kind === "subscription_usage_limit") scope = windowScope(facts.limitName)
+
+  const headers = headerReader(facts.headers)
+  const retryAfter = RetryAfter.parse(headers("retry-after-ms"), headers("retry-after"), now)
+  let retryAfterMs = retryAfter.ms
+  let resetAt = retryAfterMs === null ? null : iso(now + retryAfterMs)
+  if (kind === "free_usage_limit") {
+    // The free allowance is a UTC day: the reset is the next UTC midnight. retry-after is whole
+    // seconds (and absent when a proxy dropped it), so the midnight is more exact than now + it.
+    const midnight = nextUTCMidnight(now)
+    if (retryAfterMs === null) {
+      retryAfterMs = midnight - now
+      resetAt = iso(midnight)
+    } else if (Math.abs(now + retryAfterMs - midnight) <= 2_000) resetAt = iso(midnight)
+  }
+  const network = kind === "network" ? facts.network : null
+  const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
+  const message = facts.message ?? facts.errorText ?? ""
+  return finish(
+    {
+      kind,
+      retryable,
+      action: retryable ? "retry" : "stop",
+      statusCode: status,
+      upstreamType: token(facts.type),
+      upstreamCode: token(facts.code ?? network?.code ?? null),
+      provider: providerName(facts.message),
+      quotaScope: scope,
+      limitName: facts.limitName === null ? null : bounded(facts.limitName, 32) || null,
+      workspaceID: token(facts.workspace),
+      retryAfterRaw: retryAfter.raw,
+      retryAfterMs,
+      resetAt,
+      message: bounded(message, MESSAGE_MAX),
+    },
+    now,
+  )
+}
+
+function finish(info: Omit<Info, "userMessage">, now: number): Info {
+  return { ...info, userMessage: ErrorMessage.user(info, now) }
+}
+
+function gather(input: unknown): Facts {
+  const facts: Facts = {
+    status: null,
+    headers: undefined,
+    type: null,
+    code: null,
+    message: null,
+    errorText: null,
+    workspace: null,
+    limitName: null,
+    network: null,
+    bodyStatus: null,
+  }
+  if (typeof input === "string") {
+    readBody(facts, input)
+    return facts
+  }
+  if (input === null || typeof input !== "object") {
+    if (input !== undefined) facts.errorText = String(input).slice(0, 1000)
+    return facts
+  }
+  if (APICallError.isInstance(input)) {
+    facts.status = statusOf(input.statusCode)
+    facts.headers = input.responseHeaders
+    facts.errorText = text(input.message)
+    readBody(facts, input.responseBody)
+    // No status means no HTTP answer arrived: the SDK wraps connection failures this way. A stream
+    // cut after a 200 arrives as "Failed to process successful response" with the socket error as cause.
+    if (facts.type === null) {
+      const net = network(input.cause)
+      if (net || facts.status === null) facts.network = net ?? { retryable: true, code: null, aborted: false }
+    }
+    return facts
+  }
+  if (input instanceof Error) {
+    facts.errorText = text(input.message)
+    const net = network(input)
+    if (net) {
+      facts.network = net
+      return facts
+    }
+  }
+  // Duck-typed: a raw `{ status, headers, body }`, another realm's SDK error, or a stream's error payload.
+  const status = get(input, "status") ?? get(input, "statusCode")
+  const headers = get(input, "headers") ?? get(input, "responseHeaders")
+  const body = get(input, "body") ?? get(input, "responseBody") ?? get(input, "value")
+  facts.status = statusOf(status)
+  facts.headers = headers
+  if (body !== undefined) readBody(facts, body)
+  else if (!(input instanceof Error)) readParsed(facts, input)
+  else {
+    // The ai SDK's StreamProviderError: the stream's error payload in `data`, its fields copied on the error.
+    const data = get(input, "data")
+    if (isObject(data)) readParsed(facts, data)
+    facts.type ??= text(get(input, "type"))
+    const code = get(input, "code")
+    facts.code ??= typeof code === "string" || typeof code === "number" ? String(code).slice(0, 64) : null
+  }
+  return facts
+}
+
+function readBody(facts: Facts, body: unknown) {
+  if (body === null || body === undefined) return
+  if (typeof body === "string") return readText(facts, body)
+  if (body instanceof Uint8Array) return readText(facts, new TextDecoder().decode(body.subarray(0, MAX_SCAN_CHARS)))
+  if (body instanceof ArrayBuffer) return readText(facts, new TextDecoder().decode(new Uint8Array(body, 0, Math.min(body.byteLength, MAX_SCAN_CHARS))))
+  if (typeof body === "object") return readParsed(facts, body)
+}
+
+function readText(facts: Facts, body: string) {
+  const head = body.length > MAX_SCAN_CHARS ? body.slice(0, MAX_SCAN_CHARS) : body
+  const start = head.trimStart()
+  if (!start) return
+  if ((start[0] === "{" || start[0] === "[") && body.length <= MAX_SCAN_CHARS) {
+    let parsed: unknown
+    let ok = false
+    try {
+      parsed = JSON.parse(head)
+      ok = true
+    } catch {}
+    if (ok) return readParsed(facts, Array.isArray(parsed) ? parsed[0] : parsed)
+  }
+  if (start[0] === "<") {
+    const title = /<title[^>]*>([^<]{0,200})/i.exec(start)?.[1] ?? /<h1[^>]*>([^<]{0,200})/i.exec(start)?.[1]
+    facts.message = title?.trim() || null
+    return
+  }
+  if (start[0] === "{" || start[0] === "[") return scanTruncated(facts, head)
+  facts.message = start.slice(0, 2000)
+}
+
+// A body cut short or too large to parse: pick out the fields the classification needs.
+function scanTruncated(facts: Facts, head: string) {
+  const types = head.matchAll(/"type"\s*:\s*"([^"\\]{1,64})"/g)
+  for (const match of types) {
+    const value = match[1]!
+    if (value === "error" && facts.type !== null) continue
+    facts.type = value
+    if (value !== "error") break
+  }
+  facts.code = /"code"\s*:\s*"?([A-Za-z0-9_.-]{1,64})/.exec(head)?.[1] ?? null
+  facts.message = /"message"\s*:\s*"((?:[^"\\]|\\.){0,2000})/.exec(head)?.[1] ?? null
+  facts.limitName = /"limitName"\s*:\s*"([^"\\]{1,32})"/.exec(head)?.[1] ?? null
+  facts.workspace = /"workspace"\s*:\s*"([^"\\]{1,64})"/.exec(head)?.[1] ?? null
+}
+
+function readParsed(facts: Facts, value: unknown) {
+  if (typeof value === "string") {
+    facts.message = value.slice(0, 2000)
+    return
+  }
+  if (!isObject(value)) return
+  const inner = get(value, "error")
+  const node = isObject(inner) ? inner : value
+  if (typeof inner === "string") facts.message = inner.slice(0, 2000)
+  facts.type = text(get(node, "type"))
+  const code = get(node, "code")
+  if (typeof code === "string") facts.code = code.slice(0, 64)
+  else if (typeof code === "number" && Number.isInteger(code)) {
+    facts.code = String(code)
+    facts.bodyStatus = statusOf(code)
+  }
+  facts.message ??= text(get(node, "message")) ?? text(get(value, "message"))
+  const metadata = get(value, "metadata")
+  if (isObject(metadata)) {
+    facts.workspace = text(get(metadata, "workspace")) ?? text(get(metadata, "workspaceID"))
+    facts.limitName = text(get(metadata, "limitName"))
+  }
+}
+
+function network(error: unknown): Network | null {
+  const chain: object[] = []
+  for (let current = error; chain.length < 8 && isObject(current) && !chain.includes(current); current = get(current, "cause")) chain.push(current)
+  for (const current of chain) {
+    const name = get(current, "name")
+    const code = get(current, "code")
+    if (name === "AbortError" || name === "ResponseAborted") return { retryable: false, code: "AbortError", aborted: true }
+    if (name === "TimeoutError") return { retryable: true, code: "TimeoutError", aborted: false }
+    if (typeof code === "string") {
+      if (NETWORK_FINAL.has(code)) return { retryable: false, code, aborted: false }
+      if (NETWORK_RETRYABLE.has(code)) return { retryable: true, code, aborted: false }
+    }
+  }
+  // fetch's own TypeErrors ("fetch failed", Bun's "Unable to connect", "terminated"): runtime text, not upstream.
+  for (const current of chain)
+    if (current instanceof TypeError && /fetch failed|failed to fetch|unable to connect|network|terminated|socket|connection/i.test(current.message))
+      return { retryable: true, code: null, aborted: false }
+  return null
+}
+
+function statusKind(status: number | null): Kind | null {
+  if (status === null || status < 400) return null
+  switch (status) {
+    case 401:
+    case 403:
+      return "auth"
+    case 402:
+      return "credits_exhausted"
+    case 404:
+      return "model_unavailable"
+    case 408:
+      return "server_error"
+    case 413:
+      return "context_overflow"
+    case 429:
+      return "rate_limit"
+    case 503:
+    case 529:
+      return "overloaded"
+  }
+  return status >= 500 ? "server_error" : "invalid_request"
+}
+
+function textHint(message: string | null): Kind | null {
+  if (!message) return null
+  const sample = message.length > 2000 ? message.slice(0, 2000) : message
+  if (/overloaded|over capacity/i.test(sample)) return "overloaded"
+  if (/context (length|window)|maximum context|prompt is too long|too many tokens|token limit/i.test(sample)) return "context_overflow"
+  if (/rate.?limit|too many requests/i.test(sample)) return "rate_limit"
+  return null
+}
+
+function windowScope(limitName: string | null): QuotaScope | null {
+  switch (limitName?.trim().toLowerCase()) {
+    case "5 hour":
+    case "5-hour":
+    case "5h":
+    case "rolling":
+      return "workspace-5h"
+    case "weekly":
+      return "workspace-weekly"
+    case "monthly":
+      return "workspace-monthly"
+  }
+  return null
+}
+
+function providerName(message: string | null) {
+  const name = message ? /^Error from provider \(([\w .:-]{1,64})\)/.exec(message)?.[1] : undefined
+  return name ?? null
+}
+
+function headerReader(headers: unknown): (name: string) => string | null {
+  if (!isObject(headers)) return () => null
+  const getter = get(headers, "get")
+  if (typeof getter === "function") {
+    return (name) => {
+      const value: unknown = getter.call(headers, name)
+      return typeof value === "string" ? value : null
+    }
+  }
+  if (Array.isArray(headers)) {
+    return (name) => {
+      for (const pair of headers.slice(0, 200))
+        if (Array.isArray(pair) && typeof pair[0] === "string" && pair[0].toLowerCase() === name && typeof pair[1] === "string") return pair[1]
+      return null
+    }
+  }
+  const keys = Object.keys(headers).slice(0, 200)
+  return (name) => {
+    for (const key of keys) {
+      if (key.toLowerCase() !== name) continue
+      const value = get(headers, key)
+      if (typeof value === "string") return value
+      if (typeof value === "number" && Number.isFinite(value)) return String(value)
+      if (Array.isArray(value) && typeof value[0] === "string") return value[0]
+    }
+    return null
+  }
+}
+
+function lookup(table: Record<string, Kind>, key: string | null): Kind | null {
+  if (key === null) return null
+  const lower = key.toLowerCase()
+  return Object.hasOwn(table, lower) ? table[lower]! : null
+}
+
+function statusOf(value: unknown): number | null {
+  const n = typeof value === "string" && /^\d{3}$/.test(value.trim()) ? Number(value) : value
+  return typeof n === "number" && Number.isInteger(n) && n >= 100 && n <= 599 ? n : null
+}
+
+// Identifiers (types, codes, workspace ids) are echoed in support output: only plain tokens pass.
+function token(value: string | null): string | null {
+  return value !== null && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) && !/^[A-Fa-f0-9]{32,}$/.test(value) ? value : null
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? (value.length > 4000 ? value.slice(0, 4000) : value) : null
+}
+
+function get(value: unknown, key: string): unknown {
+  if (!isObject(value)) return undefined
+  return (value as Record<string, unknown>)[key]
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null
+}
+
+function iso(ms: number): string | null {
+  const date = new Date(ms)
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null
+}
+
+const DAY_MS = 86_400_000
+function nextUTCMidnight(now: number) {
+  return (Math.floor(now / DAY_MS) + 1) * DAY_MS
+}
