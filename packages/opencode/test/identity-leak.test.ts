@@ -105,4 +105,4 @@ test("planted keys and tokens appear nowhere but their own stores", async () => 
   // The scan saw what it was meant to see.
   expect(scanned).toEqual(expect.arrayContaining(["data/opencode/auth.json", "data/opencode/install.json", "data/opencode/log/identity.log"]))
   expect(outputs.join("")).toContain("fp_")
-})
+}, 60_000) // some thirty CLI processes, one after another

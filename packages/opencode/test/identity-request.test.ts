@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test"
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import * as Identity from "../src/auth/identity"
 import { fingerprint } from "../src/util/fingerprint"
 import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
+
+// These tests start CLI processes; on a loaded machine a few of them take longer than the default 5 s.
+setDefaultTimeout(60_000)
 
 let install: TestInstall
 beforeEach(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test"
+import { afterAll, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import { fingerprint as simFingerprint, startSimulator, type CapturedRequest, type Simulator } from "@pawwork/zen-sim"
 import * as Auth from "../src/auth"
 import * as Identity from "../src/auth/identity"
@@ -8,6 +8,9 @@ import * as Identifier from "../src/id/id"
 import { fingerprint } from "../src/util/fingerprint"
 import { plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { simInstall, tokenOf } from "./fixture/sim-install"
+
+// These tests start CLI processes; on a loaded machine a few of them take longer than the default 5 s.
+setDefaultTimeout(60_000)
 
 // Keys the simulator knows: one member with balance and a Go subscription holds them all.
 const KEYS = { config: plantedSecret("sk-config"), auth: plantedSecret("sk-saved"), env: plantedSecret("sk-env") }

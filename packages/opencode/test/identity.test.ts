@@ -1,10 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test"
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Identity from "../src/auth/identity"
 import { Provider } from "../src/provider"
 import { fingerprint } from "../src/util/fingerprint"
 import { makeInstall, runCli, type TestInstall } from "./fixture/install"
+
+// These tests start CLI processes; on a loaded machine a few of them take longer than the default 5 s.
+setDefaultTimeout(60_000)
 
 let install: TestInstall
 beforeEach(async () => {
