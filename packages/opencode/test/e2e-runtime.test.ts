@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { startSimulator, type Simulator } from "@pawwork/zen-sim"
+import { Provider } from "../src/provider"
+import { SessionProcessor } from "../src/session"
+import { VERSION } from "../src/installation/version"
+import { makeInstall, runCli, type TestInstall } from "./fixture/install"
+
+let sim: Simulator
+let install: TestInstall
+beforeAll(async () => {
+  sim = await startSimulator({ config: { newClientBonus: false, reply: "The quick answer." } })
+  install = await makeInstall()
+  await install.writeConfig({
+    provider: {
+      opencode: { options: { baseURL: sim.zenBaseURL } },
+      custom: { npm: "@ai-sdk/openai-compatible", options: { baseURL: sim.zenBaseURL }, models: { "big-pickle": {} } },
+    },
+  })
+})
+afterAll(async () => {
+  await sim.stop()
+  await install.cleanup()
+})
+
+const chat = () => sim.requests().filter((r) => r.path.endsWith("/chat/completions"))
+
+describe("the request path over HTTP", () => {
+  test("streams an answer through the runtime with OpenCode's headers", async () => {
+    sim.reset()
+    const model = await Provider.getModel("opencode", "big-pickle", install.env)
+    const deltas: string[] = []
+    const result = await SessionProcessor.process({
+      model,
+      sessionID: "ses_e2e",
+      requestID: "msg_e2e",
+      projectID: "prj_e2e",
+      client: "desktop",
+      messages: [{ role: "user", content: "hi" }],
+      onText: (d) => deltas.push(d),
+    })
+    expect(result.ok).toBe(true)
+    expect(deltas.length).toBeGreaterThan(1)
+    expect(deltas.join("")).toBe("The quick answer.")
+    if (result.ok) expect(result.usage?.outputTokens).toBeGreaterThan(0)
+    const [request] = chat()
+    expect(request?.path).toBe("/zen/v1/chat/completions")
+    expect(request?.headers).toMatchObject({
+      "x-opencode-project": "prj_e2e",
+      "x-opencode-session": "ses_e2e",
+      "x-opencode-request": "msg_e2e",
+      "x-opencode-client": "desktop",
+    })
+    expect(request?.headers["user-agent"]).toStartWith(`opencode/pawwork/${VERSION}/desktop`)
+    expect(request?.headers.authorization).toMatch(/^Bearer fp:[0-9a-f]{8}$/)
+    expect(request?.headers["x-session-affinity"]).toBeUndefined()
+  })
+
+  test("a custom provider gets x-session-affinity and none of the x-opencode headers", async () => {
+    sim.reset()
+    const model = await Provider.getModel("custom", "big-pickle", install.env)
+    const result = await SessionProcessor.process({ model, sessionID: "ses_custom", requestID: "msg_c", messages: [{ role: "user", content: "hi" }] })
+    expect(result.ok).toBe(true)
+    const headers = chat()[0]!.headers
+    expect(headers["x-session-affinity"]).toBe("ses_custom")
+    expect(Object.keys(headers).filter((h) => h.startsWith("x-opencode"))).toEqual([])
+    expect(headers.authorization).toBeUndefined()
+  })
+
+  test("a gateway error reaches the caller as the failed turn, with status and body kept", async () => {
+    sim.reset()
+    sim.configure({ faults: [{ status: 500, kind: "internal", count: 1 }] })
+    const model = await Provider.getModel("opencode", "big-pickle", install.env)
+    const result = await SessionProcessor.process({ model, sessionID: "ses_f", requestID: "msg_f", messages: [{ role: "user", content: "hi" }] })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.failure).toMatchObject({ statusCode: 500, upstreamType: "error" })
+    expect(chat().length).toBe(1)
+  })
+})
+
+describe("cli run against `bun run sim`", () => {
+  test("streams the answer; the simulator saw the x-opencode headers", async () => {
+    const proc = Bun.spawn(["bun", `${import.meta.dir}/../../zen-sim/src/main.ts`, "--port", "0", "--no-new-client-bonus"], { stdout: "pipe", stderr: "pipe" })
+    try {
+      const reader = proc.stdout.getReader()
+      let banner = ""
+      while (!/http:\/\/127\.0\.0\.1:\d+/.test(banner)) {
+        const chunk = await reader.read()
+        if (chunk.done) throw new Error(`simulator exited: ${banner}`)
+        banner += new TextDecoder().decode(chunk.value)
+      }
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(banner)![0]
+      const local = await makeInstall()
+      try {
+        await local.writeConfig({ provider: { opencode: { options: { baseURL: `${url}/zen/v1` } } } })
+        const out = await runCli(["run", "--session", "ses_cli", "Say hello"], local.env)
+        expect(out.stderr).toBe("")
+        expect(out.code).toBe(0)
+        expect(out.stdout).toBe("Hello from big-pickle via zen-sim.\n")
+        const json = await runCli(["run", "--json", "Say hello"], local.env)
+        expect(JSON.parse(json.stdout)).toMatchObject({ model: "opencode/big-pickle", text: "Hello from big-pickle via zen-sim." })
+        const captured = (await (await fetch(`${url}/__sim/requests`)).json()) as { headers: Record<string, string> }[]
+        expect(captured[0]!.headers).toMatchObject({ "x-opencode-session": "ses_cli", "x-opencode-client": "cli", "x-opencode-project": "global" })
+        expect(captured[0]!.headers["x-opencode-request"]).toStartWith("msg_")
+      } finally {
+        await local.cleanup()
+      }
+    } finally {
+      proc.kill("SIGTERM")
+      expect(await proc.exited).toBe(0)
+    }
+  })
+
+  test("a run that fails prints one paragraph on stderr, no stack unless --debug", async () => {
+    sim.reset()
+    sim.configure({ faults: [{ status: 401, type: "AuthError", message: "Invalid API key.", count: 2 }] })
+    const out = await runCli(["run", "hi"], install.env)
+    expect(out.code).toBe(1)
+    expect(out.stdout).toBe("")
+    expect(out.stderr.trim().split("\n").length).toBe(1)
+    expect(out.stderr).not.toMatch(/\n\s+at /)
+    const debug = await runCli(["run", "--debug", "hi"], install.env)
+    expect(debug.code).toBe(1)
+    expect(debug.stderr).toMatch(/\n\s+at /)
+  })
+})
