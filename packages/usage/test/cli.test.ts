@@ -68,7 +68,7 @@ describe("usage zen", () => {
   })
 
   test("--cookie-file with a `Cookie:` prefix, live fetch, secret never printed", async () => {
-    let cookie: string | null = null
+    let cookie = null as string | null
     const url = server((req, u) => {
       cookie = req.headers.get("cookie")
       if (u.pathname === "/workspace") return new Response(null, { status: 302, headers: { location: `/workspace/${WS}` } })

@@ -20,7 +20,7 @@ const errorBody = (type: string, message: string) => ({ type: "error", error: { 
 
 describe("fetchGoUsage", () => {
   test("reads windows with resetsAt, sending the bearer key to <base>/usage", async () => {
-    let auth: string | null = null
+    let auth = null as string | null
     let path = ""
     const url = server((req, u) => {
       auth = req.headers.get("authorization")

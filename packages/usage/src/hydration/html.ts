@@ -15,6 +15,14 @@ export interface InlineScript {
 
 export function extractInlineScripts(html: string): InlineScript[] {
   const scripts: InlineScript[] = []
+  forEachInlineScript(html, (text, offset) => {
+    scripts.push({ text, offset })
+  })
+  return scripts
+}
+
+/** Streaming form: big pages hold many scripts, and holding them all only feeds the GC. */
+export function forEachInlineScript(html: string, visit: (text: string, offset: number) => void): void {
   let pos = 0
   while (pos < html.length) {
     OPEN_OR_COMMENT.lastIndex = pos
@@ -33,11 +41,10 @@ export function extractInlineScripts(html: string): InlineScript[] {
     CLOSE.lastIndex = start
     const close = CLOSE.exec(html)
     const end = close ? close.index : html.length
-    if (!hasSrc(attrs) && isJavaScriptType(attrs)) scripts.push({ text: html.slice(start, end), offset: start })
+    if (!hasSrc(attrs) && isJavaScriptType(attrs)) visit(html.slice(start, end), start)
     if (!close) break
     pos = end + 8
   }
-  return scripts
 }
 
 /** Index of the `>` closing a start tag, honouring quoted attribute values. */

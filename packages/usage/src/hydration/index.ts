@@ -2,12 +2,12 @@
  * Read the query results a SolidStart page embeds for hydration, without
  * running any of its code.
  */
-import { extractInlineScripts } from "./html.ts"
+import { forEachInlineScript } from "./html.ts"
 import { HydrationState, ScriptParser, settle } from "./parser.ts"
 import { Deferred, type QueryResult, safeSet } from "./values.ts"
 
 export { Deferred, PageError, UnknownValue, safeGet, isRecord, type QueryResult } from "./values.ts"
-export { extractInlineScripts } from "./html.ts"
+export { extractInlineScripts, forEachInlineScript } from "./html.ts"
 export { MAX_DEPTH } from "./parser.ts"
 
 export interface HydrationResult {
@@ -23,17 +23,29 @@ export interface HydrationResult {
 }
 
 export function parseHydrationHtml(html: string): HydrationResult {
-  return parseHydrationScripts(extractInlineScripts(html).map((s) => s.text))
+  const st = new HydrationState()
+  let count = 0
+  forEachInlineScript(html, (text) => {
+    count++
+    parseScript(st, text)
+  })
+  return finish(st, count)
 }
 
 /** Scripts must be in page order: later scripts settle promises created by earlier ones. */
 export function parseHydrationScripts(scripts: readonly string[]): HydrationResult {
   const st = new HydrationState()
-  for (const text of scripts) {
-    // Cheap pre-check keeps analytics bundles and dictionaries out of the parser entirely.
-    if (!text.includes("$R") && !text.includes("_$HY")) continue
-    new ScriptParser(st, text).run()
-  }
+  for (const text of scripts) parseScript(st, text)
+  return finish(st, scripts.length)
+}
+
+function parseScript(st: HydrationState, text: string): void {
+  // Cheap pre-check keeps analytics bundles and dictionaries out of the parser entirely.
+  if (!text.includes("$R") && !text.includes("_$HY")) return
+  new ScriptParser(st, text).run()
+}
+
+function finish(st: HydrationState, scriptCount: number): HydrationResult {
   applyFixups(st)
   const queries = new Map<string, QueryResult>()
   for (const [key, raw] of st.entries) queries.set(key, toResult(st, raw))
@@ -41,7 +53,7 @@ export function parseHydrationScripts(scripts: readonly string[]): HydrationResu
     queries,
     failedKeys: st.failedKeys,
     hydrationFound: st.hydrationStatements > 0 || st.refs.size > 0 || st.failedKeys.size > 0,
-    scriptCount: scripts.length,
+    scriptCount,
     diagnostics: st.diagnostics,
   }
 }

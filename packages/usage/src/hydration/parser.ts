@@ -21,9 +21,32 @@ interface Fixup {
   id: number
 }
 
+/**
+ * `$R` slots. Seroval numbers them densely from 0, so an array keeps them in
+ * order in memory (far fewer cache misses than a hash map on big pages);
+ * a hostile huge index only makes the array sparse.
+ */
+export class RefTable {
+  private readonly slots: unknown[] = []
+  size = 0
+
+  has(n: number): boolean {
+    return n < this.slots.length && n in this.slots
+  }
+
+  get(n: number): unknown {
+    return this.slots[n]
+  }
+
+  set(n: number, v: unknown): void {
+    if (!this.has(n)) this.size++
+    this.slots[n] = v
+  }
+}
+
 /** State shared by all scripts of one page, since references cross script boundaries. */
 export class HydrationState {
-  readonly refs = new Map<number, unknown>()
+  readonly refs = new RefTable()
   readonly entries = new Map<string, unknown>()
   readonly placeholders = new WeakMap<object, Deferred>()
   /** Query keys whose value could not be parsed, with the reason. */
@@ -68,6 +91,7 @@ export class ScriptParser {
       }
       if (inBlock && c === Ch.RBrace) return
       const start = this.pos
+      const depth = this.depth
       if (this.looksKnown()) {
         try {
           this.sequence()
@@ -75,6 +99,7 @@ export class ScriptParser {
           continue
         } catch (e) {
           if (!(e instanceof SyntaxFail)) throw e
+          this.depth = depth
           this.st.diag(`${e.message} in statement "${this.excerpt(start)}"`)
           this.pos = start
         }
@@ -122,11 +147,10 @@ export class ScriptParser {
     if (++this.depth > MAX_DEPTH) {
       throw new UsageError("parse_failed", `hydration data nested deeper than ${MAX_DEPTH} levels; refusing to parse`)
     }
-    try {
-      return this.valueInner()
-    } finally {
-      this.depth--
-    }
+    // No try/finally on this hot path: a failed statement resets the depth where it is caught.
+    const v = this.valueInner()
+    this.depth--
+    return v
   }
 
   private valueInner(): unknown {
@@ -489,7 +513,8 @@ export class ScriptParser {
       this.ws()
       this.expect(58) // ':'
       const v = this.value()
-      safeSet(obj, key, v)
+      // obj has a null prototype, so even "__proto__" is stored as plain data.
+      obj[key] = v
       if (v instanceof RefHole) this.st.fixups.push({ target: obj, key, id: v.id })
       this.ws()
       if (this.peekIs(Ch.Comma)) this.pos++
@@ -611,6 +636,20 @@ export class ScriptParser {
   private number(): number | bigint {
     const src = this.src
     const start = this.pos
+    // Fast path: plain integers are most numbers in a page.
+    let fast = 0
+    let j = start
+    while (j < src.length) {
+      const c = src.charCodeAt(j)
+      if (c < 48 || c > 57) break
+      fast = fast * 10 + (c - 48)
+      j++
+    }
+    const after = src.charCodeAt(j)
+    if (j - start < 16 && !(isIdentPart(after) || after === 46) && !(src.charCodeAt(start) === 48 && j - start > 1)) {
+      this.pos = j
+      return fast
+    }
     let i = start
     const hexish = src.charCodeAt(i) === 48 && /[xob]/i.test(src[i + 1] ?? "")
     while (i < src.length) {
