@@ -1,36 +1,44 @@
 import { APICallError } from "ai"
+import { ProviderError, ProviderErrorMessage } from "../provider"
 import { RuntimeError } from "../util/error"
 import { UsageError } from "./args"
 
-export interface Described {
+/** The normalized provider failure as `--json` shows it: the record, its upstream text renamed so `message` stays the paragraph. */
+export type ProviderFields = Omit<ProviderError.Info, "message" | "userMessage"> & {
+  upstreamMessage: string
+  attempts?: number
+  stopReason?: string
+}
+
+export type Described = {
   code: string
   message: string
   details?: Record<string, unknown>
-}
+} & Partial<ProviderFields>
 
 /** One human paragraph (and a stable code) for anything a command can fail with. */
 export function describe(error: unknown): Described {
   if (error instanceof UsageError) return { code: "usage", message: error.message }
   if (RuntimeError.isInstance(error)) return { code: error.code, message: error.message }
-  if (APICallError.isInstance(error)) {
-    const type = upstreamType(error.responseBody)
-    return {
-      code: "provider_error",
-      message: `The provider answered HTTP ${error.statusCode ?? "?"}${type ? ` (${type})` : ""}: ${truncate(error.message, 300)}`,
-      details: { statusCode: error.statusCode, upstreamType: type },
-    }
-  }
+  if (ProviderError.ProviderFailure.isInstance(error)) return provider(error.info, error.attempts, error.stopReason)
+  if (APICallError.isInstance(error)) return provider(ProviderError.classify(error))
   const message = error instanceof Error ? error.message : String(error)
   return { code: "unexpected", message: `Unexpected error: ${truncate(message, 300)}` }
 }
 
-function upstreamType(body: string | undefined) {
-  if (!body) return undefined
-  try {
-    const parsed = JSON.parse(body) as { error?: { type?: unknown } }
-    return typeof parsed?.error?.type === "string" ? parsed.error.type : undefined
-  } catch {
-    return undefined
+function provider(info: ProviderError.Info, attempts?: number, stopReason?: string): Described {
+  const { message: upstreamMessage, userMessage, ...fields } = info
+  let message = userMessage
+  if (stopReason === "attempts_exhausted" && attempts) message += ` ${ProviderErrorMessage.gaveUp(attempts)}`
+  // A rate limit's own message already names its reset time.
+  if (stopReason === "wait_too_long") message += ` ${ProviderErrorMessage.tooLongToWait(info.kind === "rate_limit" ? null : info.resetAt, Date.now())}`
+  return {
+    code: "provider_error",
+    message,
+    ...fields,
+    upstreamMessage,
+    ...(attempts !== undefined ? { attempts } : {}),
+    ...(stopReason ? { stopReason } : {}),
   }
 }
 

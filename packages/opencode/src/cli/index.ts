@@ -6,6 +6,7 @@ import * as Models from "./cmd/models"
 import * as AuthCmd from "./cmd/auth"
 import * as IdentityCmd from "./cmd/identity"
 import * as RequestCmd from "./cmd/request"
+import * as ClassifyCmd from "./cmd/classify"
 import { VERSION } from "../installation/version"
 
 interface Command {
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   auth: { summary: "manage saved API keys (set, list, remove)", help: AuthCmd.help, run: AuthCmd.run },
   identity: { summary: "show or rotate this install's identity (fingerprint only)", help: IdentityCmd.help, run: IdentityCmd.run },
   request: { summary: "show the exact request a prompt would send (--dry-run)", help: RequestCmd.help, run: RequestCmd.run },
+  classify: { summary: "classify a pasted provider failure (status, headers, body)", help: ClassifyCmd.help, run: ClassifyCmd.run },
 }
 
 function usage() {

@@ -3,13 +3,16 @@ import { startSimulator } from "@pawwork/zen-sim"
 import { makeContext, tempRoot, type Scenario } from "./context"
 import { scenario as stream } from "./scenarios/stream"
 import { scenario as installs } from "./scenarios/installs"
+import { scenario as freeLimit } from "./scenarios/free-limit"
+import { scenario as goLimit } from "./scenarios/go-limit"
+import { scenario as overload } from "./scenarios/overload"
 
 /**
  * `bun run demo`: every scenario against an embedded simulator on a free loopback port, with
  * throwaway installs. Nothing of the user's (auth.json, config, logs) is read or written.
  * A new scenario is one file in ./scenarios and one line here.
  */
-const scenarios: Scenario[] = [stream, installs]
+const scenarios: Scenario[] = [stream, installs, freeLimit, goLimit, overload]
 
 const root = await tempRoot()
 const sim = await startSimulator({ config: { newClientBonus: false } })

@@ -109,7 +109,7 @@ export function relative(ms: number): string {
 }
 
 export function seconds(ms: number) {
-  return ms >= 1000 || ms === 0 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`
+  return ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${Math.ceil(ms)}ms`
 }
 
 function windowName(limitName: string | null) {

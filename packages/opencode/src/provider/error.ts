@@ -210,14 +210,19 @@ export function classify(input: unknown, now: number | Date = Date.now()): Info 
   }
 }
 
-/** An error carrying its normalized record, for callers that throw a failed turn. */
+/** A failed turn, thrown with its normalized record and how the retry policy ended it. */
 export class ProviderFailure extends Error {
+  readonly attempts: number
+  /** The retry policy's stop reason (session/retry.ts), when it had one. */
+  readonly stopReason: string | undefined
   constructor(
     readonly info: Info,
-    override readonly cause?: unknown,
+    options: { cause?: unknown; attempts?: number; stopReason?: string } = {},
   ) {
-    super(info.userMessage)
+    super(info.userMessage, { cause: options.cause })
     this.name = "ProviderFailure"
+    this.attempts = options.attempts ?? 1
+    this.stopReason = options.stopReason
   }
   static isInstance(value: unknown): value is ProviderFailure {
     return value instanceof ProviderFailure

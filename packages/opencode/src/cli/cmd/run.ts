@@ -1,5 +1,5 @@
-import { Provider } from "../../provider"
-import { SessionProcessor } from "../../session"
+import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
+import { SessionProcessor, SessionRetry } from "../../session"
 import * as Identifier from "../../id/id"
 import * as Args from "../args"
 import type { IO } from "../io"
@@ -15,7 +15,10 @@ Options:
   --debug                     on failure, also print the stack trace
   -h, --help                  show this help
 
-On failure: exit code 1, one paragraph on stderr, and with --json a JSON error object on stdout.`
+Rate limits, overloads, server and network errors are retried (at most ${SessionRetry.MAX_ATTEMPTS} attempts,
+one line on stderr per retry); a spent quota, billing, auth or request error ends the turn at once.
+On failure: exit code 1, one paragraph on stderr, and with --json a JSON error object on stdout
+carrying the normalized failure (kind, retryable, action, statusCode, upstreamType, resetAt, ...).`
 
 export async function run(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = Args.parse(
@@ -33,16 +36,23 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const { providerID, modelID } = values.model ? Provider.parseModel(values.model) : await Provider.defaultModel(io.env)
   const model = await Provider.getModel(providerID, modelID, io.env)
   const requestID = Identifier.ascending("message")
+  let stopReason: string | undefined
   const result = await SessionProcessor.process({
     model,
     sessionID,
     requestID,
     messages: [{ role: "user", content: prompt }],
     ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
+    decide: SessionRetry.policy(),
+    onFailure: (failure, decision) => {
+      if (decision.action === "retry")
+        io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.MAX_ATTEMPTS) + "\n")
+      else stopReason = "reason" in decision && typeof decision.reason === "string" ? decision.reason : undefined
+    },
   })
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
-    throw result.error
+    throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason })
   }
   if (values.json)
     io.stdout(
