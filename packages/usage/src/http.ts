@@ -49,7 +49,7 @@ export async function bodyExcerpt(res: Response, secrets: readonly (string | und
 
 export function excerptOf(text: string, secrets: readonly (string | undefined)[]): string {
   const flat = text
-    .slice(0, 20_000)
+    .slice(0, 4_000)
     .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, " ")
     .replace(/<[^>]*>/g, " ")
     .replace(/\s+/g, " ")

@@ -71,7 +71,8 @@ function parseBillingPage(html: string, workspaceID: string | undefined, now: nu
 }
 
 function looksLikeLogin(html: string): boolean {
-  return /\/auth\/authorize|\/auth\/login|<form[^>]*(?:login|sign-?in)|http-equiv=["']?refresh[^>]*\/auth/i.test(html)
+  // Bounded repetitions keep this linear on hostile pages.
+  return /\/auth\/authorize|\/auth\/login|<form[^>]{0,300}?(?:login|sign-?in)|http-equiv=["']?refresh[^>]{0,300}?\/auth/i.test(html)
 }
 
 interface Ctx {

@@ -80,6 +80,15 @@ describe("hostile input", () => {
     assertPrototypesClean()
   })
 
+  test("long digit runs and unclosed <form tags do not trigger regex backtracking", () => {
+    // Quadratic validation would take minutes here; the test timeout is the guard.
+    for (const tail of ["x", "e", ".5.5", "n"]) {
+      expectCode(() => parseBillingHtml(`<script>${key}=${"1".repeat(1_000_000)}${tail}</script>`), "parse_failed")
+    }
+    expectCode(() => parseBillingHtml(`<script>$R[1]=1</script>${"<form ".repeat(400_000)}`), "not_admin")
+    expectCode(() => parseBillingHtml(`<script>$R[1]=1</script>${'<meta http-equiv="refresh" '.repeat(100_000)}`), "not_admin")
+  })
+
   test("many repeated settle calls and huge sparse arrays stay bounded", () => {
     const html = `<script>${key}=$R[1]=$R[2]($R[3]={p:0,s:0,f:0});${"$R[16]($R[3],{balance:1});".repeat(10_000)}$R[9]=[${",".repeat(1_000_000)}]</script>`
     expect(parseBillingHtml(html).balanceUSD).toBe(1e-8)

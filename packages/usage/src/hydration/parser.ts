@@ -662,10 +662,10 @@ export class ScriptParser {
     const text = src.slice(start, i).replaceAll("_", "")
     if (text.endsWith("n")) {
       const body = text.slice(0, -1)
-      if (!/^(?:0|[1-9]\d*|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)$/.test(body)) this.fail(`bad bigint ${text}`)
+      if (!isRadixLiteral(body) && !(isDigits(body, 0, body.length) && (body === "0" || body[0] !== "0"))) this.fail(`bad bigint ${clip(text)}`)
       return BigInt(body)
     }
-    if (!/^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/.test(text)) this.fail(`bad number ${text}`)
+    if (!isRadixLiteral(text) && !isDecimalLiteral(text)) this.fail(`bad number ${clip(text)}`)
     return Number(text)
   }
 
@@ -729,6 +729,54 @@ export class ScriptParser {
   private fail(message: string): never {
     throw new SyntaxFail(`${message} at offset ${this.pos}`)
   }
+}
+
+// Number validation is hand-written: a backtracking regex is quadratic on long digit runs.
+function isDigits(t: string, from: number, to: number, max = 57): boolean {
+  if (to <= from) return false
+  for (let k = from; k < to; k++) {
+    const c = t.charCodeAt(k)
+    if (c < 48 || c > max) return false
+  }
+  return true
+}
+
+function isRadixLiteral(t: string): boolean {
+  if (t.length < 3 || t[0] !== "0") return false
+  const r = t[1]
+  if (r === "x" || r === "X") {
+    for (let k = 2; k < t.length; k++) if (!/[0-9a-fA-F]/.test(t[k] ?? "")) return false
+    return true
+  }
+  if (r === "o" || r === "O") return isDigits(t, 2, t.length, 55)
+  if (r === "b" || r === "B") return isDigits(t, 2, t.length, 49)
+  return false
+}
+
+/** `12`, `1.5`, `1.`, `.5`, each with an optional `e[+-]digits`. */
+function isDecimalLiteral(t: string): boolean {
+  let e = t.length
+  for (let k = 0; k < t.length; k++) {
+    if (t[k] === "e" || t[k] === "E") {
+      e = k
+      break
+    }
+  }
+  if (e < t.length) {
+    const signAt = e + 1
+    const expFrom = t[signAt] === "+" || t[signAt] === "-" ? signAt + 1 : signAt
+    if (!isDigits(t, expFrom, t.length)) return false
+  }
+  const dot = t.indexOf(".")
+  if (dot < 0 || dot > e) return isDigits(t, 0, e)
+  const hasInt = dot > 0
+  const hasFrac = e > dot + 1
+  if (!hasInt && !hasFrac) return false
+  return (!hasInt || isDigits(t, 0, dot)) && (!hasFrac || isDigits(t, dot + 1, e))
+}
+
+function clip(t: string): string {
+  return t.length > 24 ? `${t.slice(0, 24)}…` : t
 }
 
 export function settle(st: HydrationState, placeholder: unknown, role: "resolve" | "reject", value: unknown): void {
