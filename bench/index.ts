@@ -12,6 +12,7 @@ type Bench = { name: string; load: () => Promise<() => Promise<Record<string, nu
 const benches: Bench[] = [
   { name: "runtime", load: async () => (await import("./runtime")).bench },
   { name: "headers", load: async () => (await import("./headers")).bench },
+  { name: "classify", load: async () => (await import("./classify")).bench },
 ]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })

@@ -1,6 +1,6 @@
 import { APICallError } from "ai"
 import { z } from "zod"
-import { bounded } from "../util/scrub"
+import { bounded, scrub } from "../util/scrub"
 import * as ErrorMessage from "./error-message"
 import * as RetryAfter from "./retry-after"
 
@@ -495,7 +495,7 @@ function windowScope(limitName: string | null): QuotaScope | null {
 
 function providerName(message: string | null) {
   const name = message ? /^Error from provider \(([\w .:-]{1,64})\)/.exec(message)?.[1] : undefined
-  return name ?? null
+  return name !== undefined && scrub(name) === name ? name : null
 }
 
 function headerReader(headers: unknown): (name: string) => string | null {
@@ -540,7 +540,7 @@ function statusOf(value: unknown): number | null {
 
 // Identifiers (types, codes, workspace ids) are echoed in support output: only plain tokens pass.
 function token(value: string | null): string | null {
-  return value !== null && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) && !/^[A-Fa-f0-9]{32,}$/.test(value) ? value : null
+  return value !== null && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) && scrub(value) === value ? value : null
 }
 
 function text(value: unknown): string | null {

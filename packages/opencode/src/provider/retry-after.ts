@@ -1,3 +1,5 @@
+import { scrub } from "../util/scrub"
+
 /**
  * Reads how long a server asked the client to wait: `retry-after-ms` (what OpenCode's runtime also
  * accepts), else `retry-after` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Values a server
@@ -43,6 +45,6 @@ function usable(ms: number): number | null {
 
 function bound(value: string) {
   // Header values are printed in support output: keep them short and printable.
-  const printable = value.replace(/[^\x20-\x7e]/g, "?")
+  const printable = scrub(value.slice(0, 256)).replace(/[^\x20-\x7e]/g, "?")
   return printable.length > 64 ? printable.slice(0, 63) + "…" : printable
 }
