@@ -1,4 +1,4 @@
-import { createOpenAICompatible, type OpenAICompatibleProvider } from "@ai-sdk/openai-compatible"
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
 import type { LanguageModel } from "ai"
 import { Paths } from "../global"
 import { Config } from "../config"
@@ -7,6 +7,7 @@ import * as Identity from "../auth/identity"
 import { RuntimeError } from "../util/error"
 import { fingerprint } from "../util/fingerprint"
 import { BUILTIN, DEFAULT_MODEL, type ModelDefinition } from "./catalog"
+import { surfaceErrorBodies } from "./error-response"
 
 /**
  * Where the key a request goes out with came from. `public` is the anonymous Zen key; `none` is a
@@ -205,33 +206,33 @@ export async function defaultModel(env: Paths.Env = process.env) {
   return info.model ? parseModel(info.model) : DEFAULT_MODEL
 }
 
-const sdks = new Map<string, OpenAICompatibleProvider>()
+const models = new Map<string, LanguageModel>()
 
 /**
- * The ai SDK model for a resolved model. SDK instances are cached per provider, base URL and key so
- * the request path does no per-call setup; per-request headers are passed to streamText instead.
+ * The ai SDK model for a resolved model, cached per provider, base URL, key and model: building one
+ * compiles the SDK's response schemas, which costs more than the rest of a request's client-side
+ * work, so the request path must not do it per call. Per-request headers go to streamText instead.
  */
 export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): LanguageModel {
   const { provider } = resolved
   if (provider.npm !== SUPPORTED_NPM)
     throw new UnsupportedProviderError(provider.id, `its npm package is ${provider.npm}, and this runtime bundles only ${SUPPORTED_NPM}`)
   if (!provider.baseURL) throw new UnsupportedProviderError(provider.id, "it has no options.baseURL in opencode.json")
-  const cacheKey = `${provider.id}\u0000${provider.baseURL}\u0000${provider.credential.key ?? ""}`
-  let sdk = fetchImpl ? undefined : sdks.get(cacheKey)
-  if (!sdk) {
-    sdk = createOpenAICompatible({
-      name: provider.id,
-      baseURL: provider.baseURL,
-      ...(provider.credential.key !== undefined ? { apiKey: provider.credential.key } : {}),
-      includeUsage: true,
-      ...(fetchImpl ? { fetch: fetchImpl } : {}),
-    })
-    if (!fetchImpl) {
-      if (sdks.size > 64) sdks.clear()
-      sdks.set(cacheKey, sdk)
-    }
+  const cacheKey = `${provider.id}\u0000${provider.baseURL}\u0000${provider.credential.key ?? ""}\u0000${resolved.model.id}`
+  const cached = fetchImpl ? undefined : models.get(cacheKey)
+  if (cached) return cached
+  const model = createOpenAICompatible({
+    name: provider.id,
+    baseURL: provider.baseURL,
+    ...(provider.credential.key !== undefined ? { apiKey: provider.credential.key } : {}),
+    includeUsage: true,
+    fetch: surfaceErrorBodies(fetchImpl),
+  }).chatModel(resolved.model.id)
+  if (!fetchImpl) {
+    if (models.size >= 256) models.clear()
+    models.set(cacheKey, model)
   }
-  return sdk.chatModel(resolved.model.id)
+  return model
 }
 
 function stripSlash(url: string) {
