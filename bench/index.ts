@@ -13,6 +13,7 @@ const benches: Bench[] = [
   { name: "runtime", load: async () => (await import("./runtime")).bench },
   { name: "headers", load: async () => (await import("./headers")).bench },
   { name: "classify", load: async () => (await import("./classify")).bench },
+  { name: "usage", load: async () => (await import("../packages/usage/bench.ts")).benchUsage },
 ]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })
