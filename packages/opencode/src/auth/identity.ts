@@ -277,14 +277,7 @@ async function replace(file: string, logFile: string, previousToken: string | un
  * can only ever see the complete file.
  */
 async function publishExclusive(file: string, content: string) {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`
-  const handle = await fs.open(temp, "wx", 0o600)
-  try {
-    await handle.writeFile(content)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
+  const temp = await AtomicFile.writeTemp(file, content, 0o600)
   try {
     await fs.link(temp, file)
   } catch (error) {

@@ -8,6 +8,20 @@ import { randomBytes } from "node:crypto"
  */
 export async function write(file: string, content: string, mode = 0o600) {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  const temp = await writeTemp(file, content, mode)
+  try {
+    await fs.rename(temp, file)
+  } catch (error) {
+    await fs.unlink(temp).catch(() => {})
+    throw error
+  }
+}
+
+/**
+ * Writes and flushes `content` to a new sibling of `file` and returns its path, for the caller to
+ * publish (rename over, or link into place) once it is complete on disk.
+ */
+export async function writeTemp(file: string, content: string, mode = 0o600) {
   const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`
   const handle = await fs.open(temp, "wx", mode)
   try {
@@ -16,10 +30,5 @@ export async function write(file: string, content: string, mode = 0o600) {
   } finally {
     await handle.close()
   }
-  try {
-    await fs.rename(temp, file)
-  } catch (error) {
-    await fs.unlink(temp).catch(() => {})
-    throw error
-  }
+  return temp
 }
