@@ -1,0 +1,4 @@
+export * as Probe from "./run"
+export * as ProbeTarget from "./target"
+export * as ProbeRender from "./render"
+export * as ProbeReport from "./report"
