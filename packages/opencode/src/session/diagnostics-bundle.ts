@@ -1,0 +1,132 @@
+import fs from "node:fs/promises"
+import os from "node:os"
+import { Paths } from "../global"
+import { Config } from "../config"
+import * as Auth from "../auth"
+import * as Identity from "../auth/identity"
+import { VERSION } from "../installation/version"
+import * as AtomicFile from "../util/atomic-file"
+import { RuntimeError } from "../util/error"
+import { fingerprint } from "../util/fingerprint"
+import * as Json from "../util/json"
+import { redact } from "../util/redact"
+import { bounded } from "../util/scrub"
+import type { Entry } from "./diagnostics"
+
+/**
+ * The support bundle (`cli diagnose --bundle <file>`): what a user attaches to a report. Recent
+ * diagnostics records, the runtime and platform, the config's shape with every secret replaced,
+ * saved credentials reduced to provider, type and fingerprint, and the install identity by
+ * fingerprint. It only reads: it never creates an identity or touches auth.json.
+ */
+
+/** Records put in a bundle at most (the newest). */
+export const MAX_RECORDS = 1_000
+
+export class BundleExistsError extends RuntimeError {
+  readonly code = "bundle_exists"
+  constructor(readonly file: string) {
+    super(`${file} already exists and was left as it is. Pick another file name, or pass --force to replace it.`)
+    this.name = "BundleExistsError"
+  }
+}
+
+export interface Bundle {
+  kind: "pawwork-support-bundle"
+  version: 1
+  createdAt: string
+  runtimeVersion: string
+  platform: { os: string; arch: string; release: string; bun: string }
+  identity: { optedOut: boolean; optedOutBy?: string; fingerprint?: string; persisted: boolean; createdAt?: string; problem?: string }
+  config: { present: boolean; shape?: unknown; problem?: string }
+  auth: { providers: { id: string; type: string; fingerprint?: string }[]; problem?: string }
+  skipped: number
+  findings: string[]
+  records: Entry[]
+}
+
+export async function build(env: Paths.Env, input: { entries: Entry[]; skipped: number; findings: string[]; now?: number }): Promise<Bundle> {
+  const [config, auth] = await Promise.all([configShape(env), authSummary(env)])
+  return {
+    kind: "pawwork-support-bundle",
+    version: 1,
+    createdAt: new Date(input.now ?? Date.now()).toISOString(),
+    runtimeVersion: VERSION,
+    platform: { os: process.platform, arch: process.arch, release: os.release(), bun: Bun.version },
+    identity: await identity(env),
+    config,
+    auth,
+    skipped: input.skipped,
+    findings: input.findings,
+    records: input.entries.slice(-MAX_RECORDS),
+  }
+}
+
+/** Writes with mode 0600; an existing file is replaced only with `force`. */
+export async function write(file: string, bundle: Bundle, force: boolean) {
+  const text = JSON.stringify(bundle, null, 2) + "\n"
+  if (force) return AtomicFile.write(file, text, 0o600)
+  let handle
+  try {
+    handle = await fs.open(file, "wx", 0o600)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new BundleExistsError(file)
+    throw error
+  }
+  try {
+    await handle.writeFile(text)
+  } finally {
+    await handle.close()
+  }
+}
+
+// The raw file, not Config.load: `{env:VAR}` must stay a reference, never become the key it names.
+async function configShape(env: Paths.Env): Promise<Bundle["config"]> {
+  const file = Paths.resolve(env).config
+  let text: string
+  try {
+    text = await fs.readFile(file, "utf8")
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === "ENOENT" ? { present: false } : { present: true, problem: `unreadable (${code ?? "error"})` }
+  }
+  const json = Json.parse(text)
+  if (!json.ok) return { present: true, problem: `not valid JSON (line ${json.line}, column ${json.column})` }
+  return { present: true, shape: redact(json.value) }
+}
+
+async function authSummary(env: Paths.Env): Promise<Bundle["auth"]> {
+  let contents: Auth.Contents
+  try {
+    contents = await Auth.read(env)
+  } catch (error) {
+    return { providers: [], problem: RuntimeError.isInstance(error) ? error.code : "unreadable" }
+  }
+  const providers: Bundle["auth"]["providers"] = []
+  for (const [id, info] of Object.entries(contents.entries)) {
+    const secret = info.type === "api" ? info.key : info.type === "oauth" ? info.refresh : info.token
+    providers.push({ id: bounded(id, 128), type: info.type, fingerprint: fingerprint(secret) })
+  }
+  for (const id of Object.keys(contents.invalid)) providers.push({ id: bounded(id, 128), type: "invalid" })
+  return { providers }
+}
+
+async function identity(env: Paths.Env): Promise<Bundle["identity"]> {
+  let config: Config.Info | undefined
+  try {
+    config = (await Config.load(env)).info
+  } catch {}
+  const by = Identity.optOut(env, config)
+  if (by) return { optedOut: true, optedOutBy: by, persisted: false }
+  let text: string
+  try {
+    text = await fs.readFile(Identity.filePath(env), "utf8")
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return { optedOut: false, persisted: false, problem: code === "ENOENT" ? "no install.json yet" : `install.json unreadable (${code ?? "error"})` }
+  }
+  const json = Json.parse(text)
+  const parsed = json.ok ? Identity.FileContents.safeParse(json.value) : undefined
+  if (!parsed?.success) return { optedOut: false, persisted: false, problem: "install.json is corrupt" }
+  return { optedOut: false, fingerprint: fingerprint(parsed.data.token), persisted: true, createdAt: parsed.data.createdAt }
+}

@@ -1,0 +1,200 @@
+import * as ProviderErrorMessage from "../provider/error-message"
+import type { Entry, Failure, Request } from "./diagnostics"
+
+/**
+ * What a support reader needs from the diagnostics records, in plain words: one finding per
+ * distinct situation. Records are grouped by request (session + request id + model); each request
+ * gets the sentence for how it ended, and identical sentences are merged with a count.
+ */
+
+export interface Group {
+  sessionID: string
+  requestID: string
+  providerID: string
+  modelID: string
+  failures: Failure[]
+  success: Request | undefined
+}
+
+export function group(entries: Entry[]): Group[] {
+  const groups = new Map<string, Group>()
+  for (const entry of entries) {
+    const key = `${entry.sessionID}\u0000${entry.requestID}\u0000${entry.providerID}\u0000${entry.modelID}`
+    let found = groups.get(key)
+    if (!found) {
+      found = { sessionID: entry.sessionID, requestID: entry.requestID, providerID: entry.providerID, modelID: entry.modelID, failures: [], success: undefined }
+      groups.set(key, found)
+    }
+    if (entry.event === "provider.failure") found.failures.push(entry)
+    else found.success = entry
+  }
+  for (const g of groups.values()) g.failures.sort((a, b) => a.attempt - b.attempt)
+  return [...groups.values()]
+}
+
+export interface Summary {
+  requests: number
+  failedRequests: number
+  recovered: number
+  failures: number
+}
+
+export function summary(groups: Group[]): Summary {
+  let failedRequests = 0
+  let recovered = 0
+  let failures = 0
+  for (const g of groups) {
+    failures += g.failures.length
+    if (!g.failures.length) continue
+    if (g.success) recovered++
+    else failedRequests++
+  }
+  return { requests: groups.length, failedRequests, recovered, failures }
+}
+
+export function findings(groups: Group[]): string[] {
+  const counts = new Map<string, number>()
+  const add = (text: string) => counts.set(text, (counts.get(text) ?? 0) + 1)
+  let notSent = 0
+  for (const g of groups) {
+    const last = g.failures.at(-1)
+    if (last) add(situation(g, last))
+    const any = g.failures[0] ?? g.success
+    if (any && !any.installHeaderSent) notSent++
+  }
+  const out = [...counts].map(([text, n]) => (n > 1 ? `${text} (${n} requests)` : text))
+  if (notSent)
+    out.push(
+      `Identity header not sent on ${plural(notSent, "request")}: the install identity is turned off (opted out), so the gateway could tell this install apart only by its network.`,
+    )
+  return out
+}
+
+function situation(g: Group, last: Failure): string {
+  const model = `${g.providerID}/${g.modelID}`
+  const reset = last.resetAt ? `resets ${resetText(last.resetAt, last.time)}` : undefined
+  switch (last.kind) {
+    case "free_usage_limit":
+      return (
+        `Free daily quota of this network used up ${via(last)}; ${reset ?? "resets at 00:00 UTC"}; not an outage. ` +
+        "Everyone on the same network or VPN shares it: save a key (`auth set opencode`) or subscribe to OpenCode Go."
+      )
+    case "go_usage_limit":
+      return `OpenCode Go ${last.limitName ? `"${last.limitName}" ` : ""}window reached ${via(last)}${workspace(last)}; ${reset ?? "reset time not sent"}; not an outage.`
+    case "subscription_usage_limit":
+      return `OpenCode Black ${last.limitName ? `"${last.limitName}" ` : ""}window reached ${via(last)}${workspace(last)}; ${reset ?? "reset time not sent"}; not an outage.`
+    case "credits_exhausted":
+      return `${subject(last)} has no credits${workspace(last)}: add credits on the workspace billing page; not an outage.`
+    case "spend_limit":
+      return `${last.upstreamType === "UserLimitError" ? "Member spend limit" : "Workspace monthly spend limit"} reached ${via(last)}${workspace(last)}: a workspace admin can raise it; not an outage.`
+    case "auth":
+      return rejected(last)
+    case "model_unavailable":
+      return `Model ${model} is not offered ${via(last)}${status(last)}: pick one from \`models\`.`
+    case "region_blocked":
+      return `Model ${model} is refused in this region${status(last)}: pick another model.`
+    case "context_overflow":
+      return `The conversation was too long for ${model}'s context window: start a new session or use a larger model.`
+    case "invalid_request":
+      return `${model} rejected the request as invalid${status(last)}${detail(last)}.`
+    case "unknown":
+      return `Unexpected answer from ${model}${status(last)}${detail(last)}.`
+    case "rate_limit":
+      return transient(
+        g,
+        last,
+        last.quotaScope === "key-minute" ? `Per-key rate limit (requests a minute) hit ${via(last)} on ${model}` : `Upstream rate limit on ${model}`,
+        "",
+      )
+    case "overloaded":
+      return transient(g, last, `Provider overload${last.upstreamProvider ? ` (${last.upstreamProvider})` : ""} on ${model}`, "not your quota or account")
+    case "server_error":
+      return transient(g, last, `Server error${status(last)} on ${model}`, "usually temporary")
+    case "network":
+      return transient(g, last, `Could not reach ${last.baseURL}${last.upstreamCode ? ` (${last.upstreamCode})` : ""}`, "check the network, proxy/VPN and the baseURL")
+  }
+}
+
+function transient(g: Group, last: Failure, what: string, note: string): string {
+  const tail = note ? `; ${note}` : ""
+  if (g.success) return `${what}, recovered after ${plural(g.failures.length, "retry", "retries")}${tail}.`
+  if (last.stopReason === "attempts_exhausted") return `${what}, gave up after ${plural(last.attempt, "attempt")}${tail}.`
+  if (last.stopReason === "wait_too_long")
+    return `${what}, not retried: asked to wait ${last.resetAt ? `until ${resetText(last.resetAt, last.time)}` : "too long"}${tail}.`
+  if (last.action === "retry") return `${what}; a retry was pending when the log ends${tail}.`
+  return `${what}, the turn ended after ${plural(last.attempt, "attempt")}${tail}.`
+}
+
+function rejected(r: Failure): string {
+  const code = r.statusCode ? ` (HTTP ${r.statusCode}${r.upstreamType ? ` ${r.upstreamType}` : ""})` : ""
+  switch (r.authSource) {
+    case "auth":
+      return `Saved key ${r.keyFingerprint ?? ""} rejected${code}: re-enter it (\`auth set ${r.providerID}\`).`
+    case "env":
+      return `Env key ${r.authEnvVar ?? "variable"} (${r.keyFingerprint ?? "no fingerprint"}) rejected${code}: fix or unset it.`
+    case "config":
+      return `Key in opencode.json (${r.keyFingerprint ?? "no fingerprint"}) rejected${code}: fix provider.${r.providerID}.options.apiKey.`
+    case "public":
+      return `Anonymous access rejected for ${r.providerID}/${r.modelID}${code}: this model needs a key (\`auth set ${r.providerID}\`).`
+    case "none":
+      return `Request without a key rejected${code}: configure a key for ${r.providerID}.`
+  }
+}
+
+/** "on the anonymous path", "with the env key OPENCODE_API_KEY (fp_...)". */
+export function via(r: Pick<Failure, "authSource" | "authEnvVar" | "keyFingerprint">): string {
+  const fp = r.keyFingerprint ? ` (${r.keyFingerprint})` : ""
+  switch (r.authSource) {
+    case "public":
+      return "on the anonymous path"
+    case "auth":
+      return `with the saved key${fp}`
+    case "env":
+      return `with the env key ${r.authEnvVar ?? "variable"}${fp}`
+    case "config":
+      return `with the key from opencode.json${fp}`
+    case "none":
+      return "without a key"
+  }
+}
+
+function subject(r: Failure): string {
+  const fp = r.keyFingerprint ? ` (${r.keyFingerprint})` : ""
+  switch (r.authSource) {
+    case "auth":
+      return `Saved key${fp}`
+    case "env":
+      return `Env key ${r.authEnvVar ?? "variable"}${fp}`
+    case "config":
+      return `Key in opencode.json${fp}`
+    default:
+      return "The account"
+  }
+}
+
+/** "00:00 UTC (2026-11-22, 13 h 57 min after the failure)". */
+export function resetText(resetAt: string, time: string): string {
+  const at = Date.parse(resetAt)
+  if (!Number.isFinite(at)) return resetAt
+  const iso = new Date(at).toISOString()
+  const after = at - Date.parse(time)
+  const gap = Number.isFinite(after) && after > 0 ? `, ${ProviderErrorMessage.relative(after).replace(/^in /, "")} after the failure` : ""
+  return `${iso.slice(11, 16)} UTC (${iso.slice(0, 10)}${gap})`
+}
+
+function workspace(r: Failure) {
+  return r.workspaceID ? ` in workspace ${r.workspaceID}` : ""
+}
+
+function status(r: Failure) {
+  return r.statusCode ? ` (HTTP ${r.statusCode}${r.upstreamType ? ` ${r.upstreamType}` : ""})` : ""
+}
+
+function detail(r: Failure) {
+  return r.message ? `: ${r.message}` : ""
+}
+
+function plural(n: number, one: string, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`
+}
+

@@ -1,0 +1,178 @@
+import fs from "node:fs/promises"
+import path from "node:path"
+
+/**
+ * An append-only JSON-lines log that never holds up its caller: `append` only queues; one writer
+ * per log drains the queue in batches, each batch written with a single `write` of whole lines, so
+ * a process that dies mid-write leaves at most one torn last line (which readers skip, and which
+ * the next writer closes with a newline before appending). The live file is rotated before it
+ * would pass `maxBytes`; `keep` older files are kept (`name.1.jsonl` newest ... `name.<keep>.jsonl`
+ * oldest). If the log cannot be written the `onError` sink is told once and the lines are dropped:
+ * diagnostics must never break or slow the request they describe.
+ *
+ * Several processes may append to one file (O_APPEND keeps their batches whole); rotation is not
+ * coordinated between them, so two processes rotating at the same moment can lose one old file.
+ */
+
+/** Default cap of one file. */
+export const MAX_BYTES = 5 * 1024 * 1024
+/** Default number of rotated files kept besides the live one. */
+export const KEEP = 3
+/** Lines waiting beyond this are dropped (counted in `dropped`): a stuck disk must not eat memory. */
+export const MAX_QUEUE = 10_000
+/** Upper bound of one write. */
+export const MAX_BATCH_BYTES = 256 * 1024
+
+export interface Options {
+  /** The live file, e.g. `<data>/log/provider.jsonl`. */
+  file: string
+  maxBytes?: number
+  keep?: number
+  maxQueue?: number
+  /** Told once per writer, the first time a batch cannot be written. */
+  onError?: (message: string) => void
+}
+
+/** `provider.jsonl`, 2 → `provider.2.jsonl`. */
+export function rotatedName(file: string, n: number) {
+  const ext = path.extname(file)
+  return n === 0 ? file : `${file.slice(0, file.length - ext.length)}.${n}${ext}`
+}
+
+export class Writer {
+  readonly file: string
+  readonly maxBytes: number
+  readonly keep: number
+  readonly maxQueue: number
+  private readonly onError: (message: string) => void
+  private queue: string[] = []
+  private running: Promise<void> | undefined
+  private reported = false
+  private dirReady = false
+  private tailChecked = false
+  private droppedLines = 0
+
+  constructor(options: Options) {
+    this.file = options.file
+    this.maxBytes = Math.max(256, options.maxBytes ?? MAX_BYTES)
+    this.keep = Math.max(0, options.keep ?? KEEP)
+    this.maxQueue = Math.max(1, options.maxQueue ?? MAX_QUEUE)
+    this.onError = options.onError ?? ((message) => void process.stderr.write(message + "\n"))
+  }
+
+  /** Lines dropped because the queue was full, a line was larger than a file, or a write failed. */
+  get dropped() {
+    return this.droppedLines
+  }
+
+  /** Queues one value as a JSON line. Synchronous and cheap; never throws. */
+  append(value: unknown) {
+    let line: string
+    try {
+      line = JSON.stringify(value) + "\n"
+    } catch {
+      this.droppedLines++
+      return
+    }
+    if (this.queue.length >= this.maxQueue) {
+      this.droppedLines++
+      return
+    }
+    this.queue.push(line)
+    this.running ??= this.drain()
+  }
+
+  /** Resolves once everything queued so far is written (or dropped). */
+  async flush() {
+    while (this.running) await this.running
+  }
+
+  private async drain() {
+    // Let the caller's synchronous appends join the first batch.
+    await undefined
+    try {
+      while (this.queue.length) await this.write(this.take())
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  private take(): string {
+    const limit = Math.min(MAX_BATCH_BYTES, this.maxBytes)
+    let bytes = 0
+    let count = 0
+    const parts: string[] = []
+    for (const line of this.queue) {
+      const size = Buffer.byteLength(line)
+      if (size > this.maxBytes) {
+        this.droppedLines++
+        count++
+        continue
+      }
+      if (bytes + size > limit && parts.length) break
+      parts.push(line)
+      bytes += size
+      count++
+    }
+    this.queue.splice(0, count)
+    return parts.join("")
+  }
+
+  private async write(data: string) {
+    if (!data) return
+    try {
+      if (!this.dirReady) {
+        await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
+        this.dirReady = true
+      }
+      let handle = await fs.open(this.file, "a+", 0o600)
+      try {
+        const bytes = Buffer.byteLength(data)
+        let size = (await handle.stat()).size
+        if (size > 0 && size + bytes > this.maxBytes) {
+          await handle.close()
+          await this.rotate()
+          handle = await fs.open(this.file, "a+", 0o600)
+          size = (await handle.stat()).size
+          this.tailChecked = false
+        }
+        // A process that died mid-write left a line without its newline: close it off so the
+        // torn line stays one skipped line instead of swallowing the next record.
+        let prefix = ""
+        if (!this.tailChecked && size > 0) {
+          const last = Buffer.alloc(1)
+          await handle.read(last, 0, 1, size - 1)
+          if (last[0] !== 0x0a) prefix = "\n"
+        }
+        this.tailChecked = true
+        await handle.write(prefix + data)
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      this.droppedLines += data.split("\n").length - 1
+      this.report(error)
+    }
+  }
+
+  private async rotate() {
+    for (let n = this.keep; n >= 1; n--) {
+      const from = rotatedName(this.file, n - 1)
+      const to = rotatedName(this.file, n)
+      await fs.rename(from, to).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error
+      })
+    }
+    // keep = 0: the live file is simply started again.
+    if (this.keep === 0) await fs.rm(this.file, { force: true })
+  }
+
+  private report(error: unknown) {
+    if (this.reported) return
+    this.reported = true
+    const code = (error as NodeJS.ErrnoException)?.code ?? (error instanceof Error ? error.message : String(error))
+    try {
+      this.onError(`PawWork could not write its diagnostics log ${this.file} (${code}); carrying on without it.`)
+    } catch {}
+  }
+}
