@@ -4,6 +4,7 @@ import os from "node:os"
 import { startSimulator, type SimOptions, type Simulator } from "@pawwork/zen-sim"
 import { Probe, ProbeTarget } from "../src/probe"
 import { Budget, BudgetExhaustedError } from "../src/probe/budget"
+import * as Conclusion from "../src/probe/conclusion"
 import type { Report } from "../src/probe/report"
 import { plantedSecret } from "./fixture/install"
 
@@ -225,5 +226,38 @@ describe("targets", () => {
     expect(Probe.freeModel("opencode/gpt-5-nano")).toBe("gpt-5-nano")
     expect(Probe.freeModel(undefined)).toBe("big-pickle")
     expect(() => Probe.freeModel("claude-sonnet-4-5")).toThrow(Probe.InvalidProbeOptionError)
+  })
+})
+
+describe("the conclusion from the verdicts", () => {
+  const target = ProbeTarget.parse("http://127.0.0.1:4096")
+  const context = { target, budget: { max: 50, exhausted: false }, honoured: true }
+  const limitedA = { role: "A" as const, authSource: "public" as const, keyFingerprint: null, installFingerprint: "fp_a", network: { label: "net-1", address: "198.18.0.1" }, requestsSent: 4, succeeded: 3, outcome: { ok: false, kind: "free_usage_limit" as const, statusCode: 429, retryAfterMs: 1000, resetAt: null } }
+  const made = (verdicts: Record<string, "shared" | "separate" | "inconclusive">) =>
+    Object.entries(verdicts).map(([name, verdict]) => ({ name, description: name, status: "ran" as const, installs: [limitedA], requestsSent: 5, verdict, reason: "" }))
+
+  test("same network shared, different networks separate: ip", () => {
+    expect(Conclusion.decide(made({ "different-networks": "separate", "same-network": "shared" }), context).anonymousFreeQuota).toBe("ip")
+  })
+  test("same network separate: install, whatever else", () => {
+    expect(Conclusion.decide(made({ "different-networks": "inconclusive", "same-network": "separate" }), context).anonymousFreeQuota).toBe("install")
+  })
+  test("separate by key only: key", () => {
+    const cases = made({ "different-networks": "shared", "same-network": "shared", "saved-key-vs-anonymous": "separate" })
+    expect(Conclusion.decide(cases, context).anonymousFreeQuota).toBe("key")
+  })
+  test("shared on one network but different networks unsettled: unknown, saying why", () => {
+    const result = Conclusion.decide(made({ "different-networks": "inconclusive", "same-network": "shared" }), context)
+    expect(result.anonymousFreeQuota).toBe("unknown")
+    expect(result.text).toContain("different-networks case did not settle")
+  })
+  test("never limited: none only with enough evidence, else unknown", () => {
+    const served = (succeeded: number) => [
+      { name: "same-network", description: "", status: "ran" as const, installs: [{ ...limitedA, succeeded, outcome: { ok: true, kind: null, statusCode: 200, retryAfterMs: null, resetAt: null } }], requestsSent: succeeded, verdict: "inconclusive" as const, reason: "" },
+    ]
+    expect(Conclusion.decide(served(Conclusion.NONE_EVIDENCE), context).anonymousFreeQuota).toBe("none")
+    const small = Conclusion.decide(served(12), context)
+    expect(small.anonymousFreeQuota).toBe("unknown")
+    expect(small.text).toContain("raise --max-requests")
   })
 })

@@ -25,8 +25,11 @@ export function decide(cases: CaseReport[], context: Context): Report["conclusio
   const same = verdict("same-network")
   const different = verdict("different-networks")
   const key = verdict("saved-key-vs-anonymous")
+  // Only meaningful where installs share: with per-install allowances B is a new install anyway.
   const keyNote =
-    key === "shared" ? " A saved key does not change it: keyed requests for free models draw on the same allowance." : key === "separate" ? " A request with a key was served although the anonymous allowance was used up." : ""
+    same !== "shared"
+      ? ""
+      : key === "shared" ? " A saved key does not change it: keyed requests for free models draw on the same allowance." : key === "separate" ? " A request with a key was served although the anonymous allowance was used up." : ""
   const go = goNote(cases)
 
   if (same === "separate")
@@ -60,7 +63,7 @@ export function decide(cases: CaseReport[], context: Context): Report["conclusio
         ? "installs on one network share an allowance, but the different-networks case did not settle whether another network has its own"
         : "installs on one network share an allowance (as the per-IP rule predicts), but the probe cannot vary its network against a remote gateway: run it again from a second network while this one is limited",
     )
-  if (same === "inconclusive") missing.push(`the same-network case was inconclusive (${cases.find((c) => c.name === "same-network")?.reason ?? "not run"})`)
+  if (same === "inconclusive" && limited) missing.push(`the same-network case was inconclusive (${cases.find((c) => c.name === "same-network")?.reason ?? "not run"})`)
   return conclude("unknown", `The cases do not settle it: ${missing.join("; ") || "their verdicts do not match any single identity"}.${go}`)
 }
 

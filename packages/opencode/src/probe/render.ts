@@ -27,6 +27,6 @@ export function text(report: Report): string {
 function install(i: InstallReport): string {
   const where = i.network.address ?? i.network.label
   const last = i.outcome === null ? "nothing sent" : i.outcome.ok ? "ok" : `${i.outcome.statusCode ?? "no answer"} ${i.outcome.kind}`
-  const result = i.outcome?.ok ? `${i.succeeded} ok` : i.succeeded > 0 ? `${i.succeeded} ok, then ${last}` : last
+  const result = i.outcome?.ok ? (i.role === "B" ? "ok" : `${i.succeeded} ok`) : i.succeeded > 0 ? `${i.succeeded} ok, then ${last}` : last
   return `${i.authSource} @${where}: ${result}`
 }
