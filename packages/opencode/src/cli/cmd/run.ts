@@ -1,5 +1,5 @@
 import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
-import { SessionProcessor, SessionRetry } from "../../session"
+import { SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
 import * as Identifier from "../../id/id"
 import * as Args from "../args"
 import type { IO } from "../io"
@@ -37,6 +37,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const model = await Provider.getModel(providerID, modelID, io.env)
   const requestID = Identifier.ascending("message")
   let stopReason: string | undefined
+  const diagnostics = SessionDiagnostics.hooks({ model, sessionID, requestID, env: io.env })
   const result = await SessionProcessor.process({
     model,
     sessionID,
@@ -44,12 +45,15 @@ export async function run(argv: string[], io: IO): Promise<number> {
     messages: [{ role: "user", content: prompt }],
     ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
     decide: SessionRetry.policy(),
+    onSuccess: diagnostics.onSuccess,
     onFailure: (failure, decision) => {
+      diagnostics.onFailure?.(failure, decision)
       if (decision.action === "retry")
         io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.MAX_ATTEMPTS) + "\n")
       else stopReason = "reason" in decision && typeof decision.reason === "string" ? decision.reason : undefined
     },
   })
+  await SessionDiagnostics.flush()
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
     throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason })
