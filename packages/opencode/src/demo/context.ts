@@ -6,6 +6,8 @@ import type { Simulator } from "@pawwork/zen-sim"
 /** What every demo scenario gets: an embedded simulator, throwaway installs, and a printer. */
 export interface DemoContext {
   sim: Simulator
+  /** Every install made so far, in order (the diagnose scenario reads their logs). */
+  installs: DemoInstall[]
   /** A fresh isolated install (own HOME/XDG dirs) whose opencode providers point at the simulator. */
   install(name: string, options?: { env?: Record<string, string>; config?: Record<string, unknown> }): Promise<DemoInstall>
   print(text?: string): void
@@ -24,8 +26,10 @@ export interface Scenario {
 }
 
 export async function makeContext(sim: Simulator, root: string): Promise<DemoContext> {
+  const installs: DemoInstall[] = []
   return {
     sim,
+    installs,
     async install(name, options = {}) {
       const dir = path.join(root, name)
       const configFile = path.join(dir, "config", "opencode", "opencode.json")
@@ -39,7 +43,7 @@ export async function makeContext(sim: Simulator, root: string): Promise<DemoCon
         },
       }
       await fs.writeFile(configFile, JSON.stringify(config, null, 2))
-      return {
+      const made: DemoInstall = {
         name,
         dataDir: path.join(dir, "data", "opencode"),
         env: {
@@ -50,6 +54,8 @@ export async function makeContext(sim: Simulator, root: string): Promise<DemoCon
           ...options.env,
         },
       }
+      installs.push(made)
+      return made
     },
     print: (text = "") => console.log(text),
     heading: (title) => console.log(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`),

@@ -6,13 +6,14 @@ import { scenario as installs } from "./scenarios/installs"
 import { scenario as freeLimit } from "./scenarios/free-limit"
 import { scenario as goLimit } from "./scenarios/go-limit"
 import { scenario as overload } from "./scenarios/overload"
+import { scenario as diagnose } from "./scenarios/diagnose"
 
 /**
  * `bun run demo`: every scenario against an embedded simulator on a free loopback port, with
  * throwaway installs. Nothing of the user's (auth.json, config, logs) is read or written.
  * A new scenario is one file in ./scenarios and one line here.
  */
-const scenarios: Scenario[] = [stream, installs, freeLimit, goLimit, overload]
+const scenarios: Scenario[] = [stream, installs, freeLimit, goLimit, overload, diagnose]
 
 const root = await tempRoot()
 const sim = await startSimulator({ config: { newClientBonus: false } })

@@ -17,7 +17,7 @@ export const scenario: Scenario = {
       const model = await Provider.getModel("opencode", "big-pickle", install.env)
       ctx.print(`simulator clock: ${ctx.sim.clock.now().toISOString()} · free allowance: 2 requests per network per day · key: ${model.provider.credential.source}`)
       for (let i = 1; i <= 3; i++) {
-        const { result, elapsedMs, requests } = await turn(ctx, model)
+        const { result, elapsedMs, requests } = await turn(ctx, model, { env: install.env })
         if (result.ok) {
           ctx.print(`prompt ${i}: answered (${requests} request)`)
           continue

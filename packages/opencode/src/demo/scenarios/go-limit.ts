@@ -17,7 +17,7 @@ export const scenario: Scenario = {
       const model = await Provider.getModel("opencode-go", "glm-5", install.env)
       ctx.print(`model: opencode-go/glm-5 · key: ${model.provider.credential.source} ${model.provider.credential.fingerprint} · 5-hour window: $0.10, $0.05 a request`)
       for (let i = 1; i <= 3; i++) {
-        const { result, elapsedMs, requests } = await turn(ctx, model)
+        const { result, elapsedMs, requests } = await turn(ctx, model, { env: install.env })
         if (result.ok) {
           ctx.print(`prompt ${i}: answered`)
           continue

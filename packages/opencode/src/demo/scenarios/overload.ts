@@ -14,7 +14,7 @@ export const scenario: Scenario = {
     try {
       const install = await ctx.install("overload")
       const model = await Provider.getModel("opencode", "big-pickle", install.env)
-      const { result, delays, notices, elapsedMs, requests } = await turn(ctx, model, { policy: { initialDelayMs: 200 } })
+      const { result, delays, notices, elapsedMs, requests } = await turn(ctx, model, { policy: { initialDelayMs: 200 }, env: install.env })
       for (const notice of notices) ctx.print(`stderr: ${notice}`)
       ctx.print(`delays the policy asked for: ${delays.map((d) => `${d} ms`).join(", ")} (first backoff shortened to 200 ms for the demo)`)
       ctx.print(
