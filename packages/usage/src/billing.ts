@@ -64,10 +64,13 @@ interface Found {
 
 function findQueries(h: HydrationResult, name: string): Found[] {
   const out: Found[] = []
-  for (const [key, result] of h.queries) {
+  // Keys first: a lazily built result map only materialises the entries asked for.
+  for (const key of h.queries.keys()) {
     const k = parseQueryKey(key)
+    if (k.name !== name) continue
     const ws = workspaceArg(k)
-    if (k.name === name && ws) out.push({ key, workspaceID: ws, result })
+    const result = ws ? h.queries.get(key) : undefined
+    if (ws && result) out.push({ key, workspaceID: ws, result })
   }
   return out
 }
@@ -175,10 +178,12 @@ function readBillingRecord(r: FieldReader, workspaceID: string): ZenBilling {
  * recognise it by shape so renamed queries still work.
  */
 function findGoWindows(h: HydrationResult, workspaceID: string, now: number): ZenBilling["go"] | undefined {
-  for (const [key, result] of h.queries) {
+  for (const key of h.queries.keys()) {
     const k = parseQueryKey(key)
     if (k.name === "billing.get" || k.name === "subscription.get" || !/\b(?:lite|go)\b/i.test(k.name.replaceAll(".", " "))) continue
-    if (workspaceArg(k) !== workspaceID || result.status !== "fulfilled") continue
+    if (workspaceArg(k) !== workspaceID) continue
+    const result = h.queries.get(key)
+    if (result?.status !== "fulfilled") continue
     let r: FieldReader
     try {
       r = asRecord(key, result.value)

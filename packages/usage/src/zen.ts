@@ -4,7 +4,7 @@
  */
 import { type ZenBilling, billingFromHydration } from "./billing.ts"
 import { UsageError } from "./errors.ts"
-import { parseHydrationHtml } from "./hydration/index.ts"
+import { parseHydrationHtmlLazy } from "./hydration/index.ts"
 import { DEFAULT_TIMEOUT_MS, type FetchLike, bodyExcerpt, isRedirect, locationOf, safeURL, send, trimBase } from "./http.ts"
 
 export const DEFAULT_ZEN_BASE_URL = "https://opencode.ai"
@@ -55,7 +55,7 @@ export function parseBillingHtml(html: string, workspaceID?: string, options: { 
 }
 
 function parseBillingPage(html: string, workspaceID: string | undefined, now: number | undefined, live: boolean): ZenBilling {
-  const hydration = parseHydrationHtml(html)
+  const hydration = parseHydrationHtmlLazy(html)
   try {
     return billingFromHydration(hydration, { workspaceID, now })
   } catch (e) {

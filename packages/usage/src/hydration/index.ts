@@ -3,8 +3,8 @@
  * running any of its code.
  */
 import { forEachInlineScript } from "./html.ts"
-import { HydrationState, ScriptParser, settle } from "./parser.ts"
-import { Deferred, type QueryResult, safeSet } from "./values.ts"
+import { HydrationState, Lazy, LazyFallback, ScriptParser, applyFixups, real } from "./parser.ts"
+import { Deferred, type QueryResult } from "./values.ts"
 
 export { Deferred, PageError, UnknownValue, safeGet, isRecord, type QueryResult } from "./values.ts"
 export { extractInlineScripts, forEachInlineScript } from "./html.ts"
@@ -39,16 +39,24 @@ export function parseHydrationScripts(scripts: readonly string[]): HydrationResu
   return finish(st, scripts.length)
 }
 
-function parseScript(st: HydrationState, text: string): void {
-  // Cheap pre-check keeps analytics bundles and dictionaries out of the parser entirely.
-  if (!text.includes("$R") && !text.includes("_$HY")) return
-  new ScriptParser(st, text).run()
+/** Cheap pre-check keeps analytics bundles and dictionaries out of the parser entirely. */
+function isHydrationScript(text: string): boolean {
+  return text.includes("$R") || text.includes("_$HY")
+}
+
+function parseScript(st: HydrationState, text: string, base = 0): void {
+  if (!isHydrationScript(text)) return
+  new ScriptParser(st, text, base).run()
 }
 
 function finish(st: HydrationState, scriptCount: number): HydrationResult {
   applyFixups(st)
   const queries = new Map<string, QueryResult>()
   for (const [key, raw] of st.entries) queries.set(key, toResult(st, raw))
+  return result(st, queries, scriptCount)
+}
+
+function result(st: HydrationState, queries: Map<string, QueryResult>, scriptCount: number): HydrationResult {
   return {
     queries,
     failedKeys: st.failedKeys,
@@ -58,19 +66,95 @@ function finish(st: HydrationState, scriptCount: number): HydrationResult {
   }
 }
 
-function applyFixups(st: HydrationState): void {
-  for (const f of st.fixups) if (st.refs.has(f.id)) safeSet(f.target, f.key, st.refs.get(f.id))
-  for (const f of st.entryFixups) if (st.refs.has(f.id)) st.entries.set(f.key, st.refs.get(f.id))
-  for (const s of st.lateSettles) {
-    if (st.refs.has(s.id)) settle(st, st.refs.get(s.id), s.role, s.value)
-    else st.diag(`settle call on $R[${s.id}], which the page never defines`)
-  }
+function toResult(st: HydrationState, raw: unknown): QueryResult {
+  let r = raw
+  if (st.lazy && r instanceof Lazy) r = r.state === 2 || !st.placeholders.has(r) ? real(st, r) : r
+  const d = r instanceof Deferred ? r : typeof r === "object" && r !== null ? st.placeholders.get(r) : undefined
+  if (!d) return { status: "fulfilled", value: st.lazy ? real(st, r) : r }
+  if (d.state === "pending") return { status: "pending" }
+  if (d.state === "rejected") return { status: "rejected", error: st.lazy ? real(st, d.value) : d.value }
+  return { status: "fulfilled", value: st.lazy ? real(st, d.value) : d.value }
 }
 
-function toResult(st: HydrationState, raw: unknown): QueryResult {
-  const d = raw instanceof Deferred ? raw : typeof raw === "object" && raw !== null ? st.placeholders.get(raw) : undefined
-  if (!d) return { status: "fulfilled", value: raw }
-  if (d.state === "pending") return { status: "pending" }
-  if (d.state === "rejected") return { status: "rejected", error: d.value }
-  return { status: "fulfilled", value: d.value }
+/**
+ * Same result as `parseHydrationHtml`, but object and array literals stored by
+ * the page (query results, `$R[n]=` bindings, settled values) are only checked
+ * while reading and built when `queries.get(key)` asks for them, with whatever
+ * they reference. Big pages then keep little alive, which keeps the parse
+ * linear in practice (the GC otherwise re-marks every value built so far).
+ * Whatever the lazy path cannot reproduce exactly falls back to the eager parse.
+ */
+export function parseHydrationHtmlLazy(html: string): HydrationResult {
+  const scripts: { text: string; offset: number }[] = []
+  let count = 0
+  forEachInlineScript(html, (text, offset) => {
+    count++
+    if (isHydrationScript(text)) scripts.push({ text, offset })
+  })
+  const eager = (): HydrationResult => {
+    const st = new HydrationState()
+    for (const s of scripts) parseScript(st, s.text)
+    return finish(st, count)
+  }
+  const st = new HydrationState(true)
+  try {
+    for (const s of scripts) parseScript(st, s.text, s.offset + 1)
+    applyFixups(st)
+  } catch (e) {
+    if (e instanceof LazyFallback) return eager()
+    throw e
+  }
+  st.done = true
+  return result(st, new LazyQueries(st, eager), count)
+}
+
+/** A query map that builds each result on first access (and everything, if iterated). */
+class LazyQueries extends Map<string, QueryResult> {
+  private readonly built = new Map<string, QueryResult>()
+  private fallback: Map<string, QueryResult> | undefined
+
+  constructor(
+    private readonly st: HydrationState,
+    private readonly eager: () => HydrationResult,
+  ) {
+    super()
+    for (const key of st.entries.keys()) super.set(key, { status: "pending" })
+  }
+
+  override get(key: string): QueryResult | undefined {
+    if (this.fallback) return this.fallback.get(key)
+    if (!super.has(key)) return undefined
+    let r = this.built.get(key)
+    if (r) return r
+    try {
+      r = toResult(this.st, this.st.entries.get(key))
+    } catch (e) {
+      if (!(e instanceof LazyFallback)) throw e
+      this.fallback = this.eager().queries
+      return this.fallback.get(key)
+    }
+    this.built.set(key, r)
+    return r
+  }
+
+  override set(key: string, value: QueryResult): this {
+    this.built.set(key, value)
+    return super.set(key, value)
+  }
+
+  override *entries(): MapIterator<[string, QueryResult]> {
+    for (const key of [...super.keys()]) yield [key, this.get(key) as QueryResult]
+  }
+
+  override *values(): MapIterator<QueryResult> {
+    for (const [, v] of this.entries()) yield v
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, QueryResult]> {
+    return this.entries()
+  }
+
+  override forEach(fn: (value: QueryResult, key: string, map: Map<string, QueryResult>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this)
+  }
 }

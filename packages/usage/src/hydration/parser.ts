@@ -28,6 +28,8 @@ interface Fixup {
  */
 export class RefTable {
   private readonly slots: unknown[] = []
+  /** Lazy mode: page offset at which each binding became visible (the end of its value). */
+  private readonly at: number[] = []
   size = 0
 
   has(n: number): boolean {
@@ -38,11 +40,56 @@ export class RefTable {
     return this.slots[n]
   }
 
-  set(n: number, v: unknown): void {
+  set(n: number, v: unknown, at = 0): void {
     if (!this.has(n)) this.size++
     this.slots[n] = v
+    if (at) this.at[n] = at
+  }
+
+  /** Whether `$R[n]` was already bound at page offset `pos` (lazy builds replay reads in page order). */
+  boundAt(n: number, pos: number): boolean {
+    return this.has(n) && (this.at[n] ?? 0) <= pos
+  }
+
+  delete(n: number): void {
+    if (!this.has(n)) return
+    this.size--
+    delete this.slots[n]
+    delete this.at[n]
   }
 }
+
+/**
+ * Lazy mode: an object or array literal (or a `$R[n]=` value nested in one)
+ * that was checked but not built. It is built from its source span on first
+ * use, reading `$R` bindings as they stood at that point of the page.
+ */
+export class Lazy {
+  /** 0 not built, 1 being built, 2 built. */
+  state = 0
+  value: unknown = undefined
+  constructor(
+    readonly src: string,
+    /** Offset of `src` in the page. */
+    readonly base: number,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** Object and array literals are plain data; other spans must be built before their type is known. */
+  get plain(): boolean {
+    const c = this.src.charCodeAt(this.start)
+    return c === Ch.LBrace || c === Ch.LBracket
+  }
+}
+
+/** The lazy path cannot reproduce eager semantics here (e.g. a reassigned `$R[n]`): parse eagerly instead. */
+export class LazyFallback extends Error {}
+
+/** Thrown inside a skim: the literal is not plain data, so it is parsed eagerly where it stands. */
+const IMPURE: { readonly impure: true } = { impure: true }
+/** Deep chains of lazy values referencing lazy values would recurse; past this, parse eagerly. */
+const MAX_FORCE_DEPTH = 64
 
 /** State shared by all scripts of one page, since references cross script boundaries. */
 export class HydrationState {
@@ -56,6 +103,21 @@ export class HydrationState {
   readonly entryFixups: { key: string; id: number }[] = []
   readonly lateSettles: { id: number; role: "resolve" | "reject"; value: unknown }[] = []
   hydrationStatements = 0
+  /** Lazy mode: plain-data literals are skimmed and built only when asked for. */
+  lazy = false
+  /** Lazy mode: every script has been read (fix-ups created later are applied at once). */
+  done = false
+  forceDepth = 0
+  /** Re-entrancy guards: nested builds leave their queued work to the loop already running. */
+  applying = false
+  draining = false
+  /** Deferreds reachable from built values: their lazy settled values must be built too. */
+  readonly exposed = new WeakSet<Deferred>()
+  readonly exposeQueue: Deferred[] = []
+
+  constructor(lazy = false) {
+    this.lazy = lazy
+  }
 
   diag(message: string): void {
     if (this.diagnostics.length < MAX_DIAGNOSTICS) this.diagnostics.push(message)
@@ -68,11 +130,31 @@ const ERROR_CTORS = new Set(["Error", "TypeError", "RangeError", "SyntaxError", 
 export class ScriptParser {
   private pos = 0
   private depth = 0
+  /** Lazy mode: checking a plain-data literal without building it. */
+  private skim = false
+  /** Lazy mode: building a skimmed span (reads see bindings as of their page offset). */
+  private build = false
+  /** Lazy mode: the next value may stay unbuilt (it is stored, not inspected). */
+  private allowLazy = false
+  /** `$R[n]` bound during the current skim, undone if the literal is re-parsed eagerly. */
+  private readonly skimRefs: number[] = []
 
   constructor(
     private readonly st: HydrationState,
     private readonly src: string,
+    /** Offset of the script in the page (lazy mode orders bindings by it). */
+    private readonly base = 0,
   ) {}
+
+  /** Build a skimmed span (lazy mode). */
+  static buildSpan(st: HydrationState, lz: Lazy): unknown {
+    const p = new ScriptParser(st, lz.src, lz.base)
+    p.build = true
+    p.pos = lz.start
+    const v = p.value()
+    if (p.pos !== lz.end) throw new LazyFallback("lazy span ended elsewhere than its skim")
+    return v
+  }
 
   run(): void {
     this.statements(false)
@@ -154,13 +236,16 @@ export class ScriptParser {
   }
 
   private valueInner(): unknown {
+    const lazyOK = this.allowLazy
+    this.allowLazy = false
     this.ws()
     const src = this.src
     const start = this.pos
     const c = src.charCodeAt(start)
+    if (this.skim) return this.skimValue(c)
     switch (c) {
       case Ch.Dollar:
-        if (src.startsWith("$R[", start)) return this.reference()
+        if (src.startsWith("$R[", start)) return this.reference(lazyOK)
         break
       case 95:
         if (src.startsWith("_$HY.r[", start)) return this.queryAssignment()
@@ -168,9 +253,9 @@ export class ScriptParser {
       case Ch.LParen:
         return this.parenthesised()
       case Ch.LBrace:
-        return this.object()
+        return lazyOK ? this.lazyLiteral() : this.object()
       case Ch.LBracket:
-        return this.array()
+        return lazyOK ? this.lazyLiteral() : this.array()
       case Ch.Quote:
       case Ch.Apos:
         return this.string()
@@ -197,6 +282,268 @@ export class ScriptParser {
     return this.fail(this.pos >= src.length ? "unexpected end of script" : `unexpected character ${JSON.stringify(src[start])}`)
   }
 
+  /**
+   * Check one value of a plain-data literal without building it. Accepts the
+   * same syntax as the eager parser; anything with effects or value-dependent
+   * checks (calls, member access, `Object.assign`, `!x`, ...) and any error
+   * throws IMPURE, and the enclosing literal is re-parsed eagerly.
+   */
+  private skimValue(c: number): undefined {
+    const src = this.src
+    const start = this.pos
+    switch (c) {
+      case Ch.Dollar:
+        if (src.startsWith("$R[", start)) return this.skimReference()
+        break
+      case 95:
+        if (src.startsWith("_$HY.r[", start)) throw IMPURE
+        break
+      case Ch.LBrace:
+        return this.skimObject()
+      case Ch.LBracket:
+        return this.skimArray()
+      case Ch.Quote:
+      case Ch.Apos:
+        return this.skimString()
+      case 33:
+      case 45:
+      case 43: {
+        // Only `!0`, `-1`, ...: the eager parser's operand checks need a value.
+        this.pos++
+        this.ws()
+        const d = src.charCodeAt(this.pos)
+        if (!((d >= 48 && d <= 57) || d === 46)) throw IMPURE
+        this.value()
+        return undefined
+      }
+      case 46:
+        this.number()
+        return undefined
+    }
+    if (c >= 48 && c <= 57) {
+      this.number()
+      return undefined
+    }
+    if (isIdentStart(c)) return this.skimIdentifierValue()
+    throw IMPURE
+  }
+
+  private skimReference(): undefined {
+    const n = this.refIndex()
+    if (this.atAssign()) {
+      this.pos++
+      this.ws()
+      const start = this.pos
+      this.value()
+      const st = this.st
+      if (st.refs.has(n)) throw new LazyFallback(`$R[${n}] bound twice`)
+      st.refs.set(n, new Lazy(this.src, this.base, start, this.pos), this.base + this.pos)
+      this.skimRefs.push(n)
+      return undefined
+    }
+    if (this.postfixFollows()) throw IMPURE
+    return undefined
+  }
+
+  private skimObject(): undefined {
+    const src = this.src
+    this.pos++
+    while (true) {
+      this.ws()
+      const c = src.charCodeAt(this.pos)
+      if (c === Ch.RBrace) {
+        this.pos++
+        return undefined
+      }
+      if (c === Ch.Quote || c === Ch.Apos) this.skimString()
+      else if ((c >= 48 && c <= 57) || c === 46) this.number()
+      else if (isIdentStart(c)) this.pos = this.identEnd(this.pos)
+      else throw IMPURE
+      this.ws()
+      if (!this.peekIs(58)) throw IMPURE
+      this.pos++
+      this.value()
+      this.ws()
+      if (this.peekIs(Ch.Comma)) this.pos++
+      else if (!this.peekIs(Ch.RBrace)) throw IMPURE
+    }
+  }
+
+  private skimArray(): undefined {
+    const src = this.src
+    this.pos++
+    while (true) {
+      this.ws()
+      const c = src.charCodeAt(this.pos)
+      if (c === Ch.RBracket) {
+        this.pos++
+        return undefined
+      }
+      if (c === Ch.Comma) {
+        this.pos++
+        continue
+      }
+      this.value()
+      this.ws()
+      if (this.peekIs(Ch.Comma)) this.pos++
+      else if (this.peekIs(Ch.RBracket)) {
+        this.pos++
+        return undefined
+      } else throw IMPURE
+    }
+  }
+
+  /** Validate a string literal exactly as `string()` would, without building it. */
+  private skimString(): undefined {
+    const src = this.src
+    const n = src.length
+    const quote = src.charCodeAt(this.pos)
+    let i = this.pos + 1
+    while (true) {
+      if (i >= n) throw IMPURE
+      const c = src.charCodeAt(i)
+      if (c === quote) {
+        this.pos = i + 1
+        return undefined
+      }
+      if (c === Ch.LF || c === Ch.CR) throw IMPURE
+      if (c === Ch.Backslash) {
+        i = this.skimEscape(i + 1)
+        continue
+      }
+      i++
+    }
+  }
+
+  /** Index after the escape whose body starts at `i`; mirrors `escape()`. */
+  private skimEscape(i: number): number {
+    const src = this.src
+    if (i >= src.length) throw IMPURE
+    const c = src.charCodeAt(i)
+    switch (c) {
+      case 110: // n
+      case 116: // t
+      case 114: // r
+      case 98: // b
+      case 102: // f
+      case 118: // v
+      case Ch.LF:
+      case Ch.LS:
+      case Ch.PS:
+        return i + 1
+      case Ch.CR:
+        return src.charCodeAt(i + 1) === Ch.LF ? i + 2 : i + 1
+      case 48: {
+        const d = src.charCodeAt(i + 1)
+        if (d >= 48 && d <= 57) throw IMPURE
+        return i + 1
+      }
+      case 120: // x
+        if (!isHex(src.charCodeAt(i + 1)) || !isHex(src.charCodeAt(i + 2))) throw IMPURE
+        return i + 3
+      case 117: {
+        // u
+        if (src.charCodeAt(i + 1) === Ch.LBrace) {
+          let j = i + 2
+          let cp = 0
+          while (j < src.length && j - (i + 2) < 7 && isHex(src.charCodeAt(j))) cp = cp * 16 + Number.parseInt(src.charAt(j++), 16)
+          if (j === i + 2 || j - (i + 2) > 6 || src.charCodeAt(j) !== Ch.RBrace || cp > 0x10ffff) throw IMPURE
+          return j + 1
+        }
+        for (let k = 1; k <= 4; k++) if (!isHex(src.charCodeAt(i + k))) throw IMPURE
+        return i + 5
+      }
+      default:
+        if (c >= 49 && c <= 57) throw IMPURE
+        return i + 1
+    }
+  }
+
+  private identEnd(start: number): number {
+    const src = this.src
+    let i = start + 1
+    while (i < src.length && isIdentPart(src.charCodeAt(i))) i++
+    return i
+  }
+
+  private isWord(start: number, end: number, word: string): boolean {
+    return end - start === word.length && this.src.startsWith(word, start)
+  }
+
+  private skimIdentifierValue(): undefined {
+    const start = this.pos
+    const end = this.identEnd(start)
+    this.pos = end
+    const w = (word: string) => this.isWord(start, end, word)
+    if (w("null") || w("undefined") || w("true") || w("false") || w("NaN") || w("Infinity")) return undefined
+    if (w("void")) {
+      this.value()
+      return undefined
+    }
+    if (w("new")) return this.skimConstruct(start)
+    if (w("Promise")) {
+      if (!this.peekIs(46)) return this.skimUnknown(start)
+      this.pos++
+      if (!isIdentStart(this.src.charCodeAt(this.pos))) throw IMPURE
+      const mEnd = this.identEnd(this.pos)
+      const isMethod = this.isWord(this.pos, mEnd, "resolve") || this.isWord(this.pos, mEnd, "reject")
+      this.pos = mEnd
+      if (!isMethod) return this.skimUnknown(start)
+      return this.skimArgs()
+    }
+    if (w("Object") || this.isArrowAfterIdent(end)) throw IMPURE
+    return this.skimUnknown(start)
+  }
+
+  private skimConstruct(start: number): undefined {
+    this.ws()
+    if (!isIdentStart(this.src.charCodeAt(this.pos))) throw IMPURE
+    const cStart = this.pos
+    const cEnd = this.identEnd(cStart)
+    this.pos = cEnd
+    const known = this.isWord(cStart, cEnd, "Date") || this.isWord(cStart, cEnd, "Map") || this.isWord(cStart, cEnd, "Set") || ERROR_CTORS.has(this.src.slice(cStart, cEnd))
+    if (!known) return this.skimUnknown(start)
+    this.ws()
+    if (this.peekIs(Ch.LParen)) this.skimArgs()
+    return undefined
+  }
+
+  private skimArgs(): undefined {
+    if (!this.peekIs(Ch.LParen)) {
+      this.ws()
+      if (!this.peekIs(Ch.LParen)) throw IMPURE
+    }
+    this.pos++
+    this.ws()
+    if (this.peekIs(Ch.RParen)) {
+      this.pos++
+      return undefined
+    }
+    while (true) {
+      this.value()
+      this.ws()
+      if (this.peekIs(Ch.Comma)) {
+        this.pos++
+        this.ws()
+        if (this.peekIs(Ch.RParen)) {
+          this.pos++
+          return undefined
+        }
+        continue
+      }
+      if (!this.peekIs(Ch.RParen)) throw IMPURE
+      this.pos++
+      return undefined
+    }
+  }
+
+  private skimUnknown(start: number): undefined {
+    const end = skipCode(this.src, start, "value")
+    if (end <= start) throw IMPURE
+    this.pos = end
+    return undefined
+  }
+
   private queryAssignment(): unknown {
     this.pos += "_$HY.r[".length
     this.ws()
@@ -205,6 +552,7 @@ export class ScriptParser {
     this.expectAssign()
     let v: unknown
     try {
+      this.allowLazy = this.st.lazy && !this.build
       v = this.value()
     } catch (e) {
       if (e instanceof SyntaxFail) this.st.failedKeys.set(key, e.message)
@@ -220,25 +568,92 @@ export class ScriptParser {
   private refIndex(): number {
     this.pos += 3
     this.ws()
+    const src = this.src
     const start = this.pos
-    while (this.pos < this.src.length && this.src.charCodeAt(this.pos) >= 48 && this.src.charCodeAt(this.pos) <= 57) this.pos++
+    let n = 0
+    while (this.pos < src.length) {
+      const c = src.charCodeAt(this.pos)
+      if (c < 48 || c > 57) break
+      n = n * 10 + (c - 48)
+      this.pos++
+    }
     if (this.pos === start || this.pos - start > 9) this.fail("bad $R index")
-    const n = Number(this.src.slice(start, this.pos))
     this.expect(Ch.RBracket)
     return n
   }
 
   /** `$R[n]`, `$R[n]=value`, or `$R[n]` followed by calls and member accesses. */
-  private reference(): unknown {
+  private reference(lazyOK = false): unknown {
     const n = this.refIndex()
+    const st = this.st
     if (this.atAssign()) {
       this.pos++
+      if (this.build) return this.rebuildBinding(n)
+      this.allowLazy = lazyOK
       const v = this.value()
-      this.st.refs.set(n, v)
+      if (st.lazy) {
+        // Later lazy builds read bindings by page offset; a second binding would need history.
+        if (st.refs.has(n)) throw new LazyFallback(`$R[${n}] bound twice`)
+        st.refs.set(n, v, this.base + this.pos)
+      } else st.refs.set(n, v)
       return v
     }
-    const v = this.st.refs.has(n) ? this.st.refs.get(n) : new RefHole(n)
+    if (this.build) {
+      const v = st.refs.boundAt(n, this.base + this.pos) ? real(st, st.refs.get(n)) : new RefHole(n)
+      return this.postfix(v)
+    }
+    let v = st.refs.has(n) ? st.refs.get(n) : new RefHole(n)
+    // Stored values (query results, bindings, helper arguments) may stay lazy; anything inspected is built.
+    if (st.lazy && !(lazyOK && this.postfixFollows() === false)) v = real(st, v)
     return this.postfix(v)
+  }
+
+  /** Building a span that contains `$R[n]=`: the binding the skim made for it, built once. */
+  private rebuildBinding(n: number): unknown {
+    this.ws()
+    const b = this.st.refs.get(n)
+    if (!(b instanceof Lazy) || b.src !== this.src || b.start !== this.pos) throw new LazyFallback(`$R[${n}] binding moved`)
+    if (b.state === 2) {
+      this.pos = b.end
+      return b.value
+    }
+    if (b.state === 1) throw new LazyFallback(`$R[${n}] built re-entrantly`)
+    b.state = 1
+    const v = this.value()
+    if (this.pos !== b.end) throw new LazyFallback(`$R[${n}] span mismatch`)
+    finishLazy(this.st, b, v)
+    return v
+  }
+
+  private postfixFollows(): boolean {
+    const save = this.pos
+    this.ws()
+    const c = this.src.charCodeAt(this.pos)
+    const r = c === Ch.LParen || c === Ch.LBracket || (c === 46 && isIdentStart(this.src.charCodeAt(this.pos + 1)))
+    this.pos = save
+    return r
+  }
+
+  /** A plain-data literal in a position where it is only stored: check it now, build it on demand. */
+  private lazyLiteral(): unknown {
+    const start = this.pos
+    const depth = this.depth
+    this.skim = true
+    try {
+      this.skimValue(this.src.charCodeAt(start))
+      this.skim = false
+      this.skimRefs.length = 0
+      return new Lazy(this.src, this.base, start, this.pos)
+    } catch (e) {
+      this.skim = false
+      if (e instanceof LazyFallback) throw e
+      // Not plain data, or malformed: parse it eagerly from the start, exactly as before.
+      for (const n of this.skimRefs) this.st.refs.delete(n)
+      this.skimRefs.length = 0
+      this.depth = depth
+      this.pos = start
+      return this.src.charCodeAt(start) === Ch.LBrace ? this.object() : this.array()
+    }
   }
 
   private parenthesised(): unknown {
@@ -313,7 +728,7 @@ export class ScriptParser {
       this.ws()
       const c = this.src.charCodeAt(this.pos)
       if (c === Ch.LParen) {
-        v = this.call(v, this.args())
+        v = this.call(v, this.args(this.st.lazy && !this.build))
       } else if (c === 46 && isIdentStart(this.src.charCodeAt(this.pos + 1))) {
         this.pos++
         const name = this.identifier()
@@ -348,7 +763,8 @@ export class ScriptParser {
     return safeGet(obj, name)
   }
 
-  private args(): unknown[] {
+  /** `lazyOK`: helper-call arguments are stored (placeholders, settled values), so they may stay unbuilt. */
+  private args(lazyOK = false): unknown[] {
     this.expect(Ch.LParen)
     const out: unknown[] = []
     this.ws()
@@ -357,6 +773,7 @@ export class ScriptParser {
       return out
     }
     while (true) {
+      this.allowLazy = lazyOK
       out.push(this.value())
       this.ws()
       if (this.peekIs(Ch.Comma)) {
@@ -374,11 +791,19 @@ export class ScriptParser {
   }
 
   private call(callee: unknown, args: unknown[]): unknown {
+    if (this.st.lazy) {
+      // Unbuilt object/array literals may stay so; anything else must be built to know what it is.
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]
+        if (a instanceof Lazy && (a.state === 2 || !a.plain)) args[i] = real(this.st, a)
+      }
+    }
     let role: HelperFn["role"] = callee instanceof HelperFn ? callee.role : "unknown"
     // Compact pages call helpers defined elsewhere (or never shown); infer from the call's shape.
     if (role === "unknown" && (callee instanceof HelperFn || callee instanceof RefHole || callee === undefined)) {
       const first = args[0]
-      const placeholderLike = isRecord(first) || first instanceof RefHole || first instanceof Deferred
+      const placeholderLike =
+        (first instanceof Lazy ? first.src.charCodeAt(first.start) === Ch.LBrace : isRecord(first)) || first instanceof RefHole || first instanceof Deferred
       if (args.length === 1 && placeholderLike) role = "create"
       else if (args.length === 2 && placeholderLike) role = args[1] instanceof PageError ? "reject" : "resolve"
     }
@@ -779,8 +1204,10 @@ function clip(t: string): string {
   return t.length > 24 ? `${t.slice(0, 24)}…` : t
 }
 
-export function settle(st: HydrationState, placeholder: unknown, role: "resolve" | "reject", value: unknown): void {
+export function settle(st: HydrationState, target: unknown, role: "resolve" | "reject", value: unknown): void {
   let d: Deferred | undefined
+  let placeholder = target
+  if (placeholder instanceof Lazy && (placeholder.state === 2 || !placeholder.plain)) placeholder = real(st, placeholder)
   if (placeholder instanceof Deferred) d = placeholder
   else if (typeof placeholder === "object" && placeholder !== null) {
     d = st.placeholders.get(placeholder)
@@ -796,4 +1223,97 @@ export function settle(st: HydrationState, placeholder: unknown, role: "resolve"
   if (d.state !== "pending") return
   d.state = role === "resolve" ? "fulfilled" : "rejected"
   d.value = value
+  // Already part of a built value: its settled value must not stay lazy.
+  if (value instanceof Lazy && st.exposed.has(d)) d.value = real(st, value)
+}
+
+/** Lazy mode: the built form of a stored value (Deferreds it reaches get built settled values). */
+export function real(st: HydrationState, v: unknown): unknown {
+  if (v instanceof Lazy) return force(st, v)
+  if (v instanceof Deferred && st.lazy && !st.exposed.has(v)) {
+    st.exposed.add(v)
+    if (v.value instanceof Lazy || v.value instanceof Deferred) {
+      st.exposeQueue.push(v)
+      if (st.forceDepth === 0) drainExposed(st)
+    }
+  }
+  return v
+}
+
+function drainExposed(st: HydrationState): void {
+  if (st.draining) return
+  st.draining = true
+  try {
+    // A queue, not recursion: a chain of promises settled with promises stays flat.
+    while (st.exposeQueue.length > 0) {
+      const d = st.exposeQueue.pop() as Deferred
+      d.value = real(st, d.value)
+    }
+  } finally {
+    st.draining = false
+  }
+}
+
+/** Build a lazy value once; its bindings keep their identity. */
+export function force(st: HydrationState, lz: Lazy): unknown {
+  if (lz.state === 2) return lz.value
+  if (lz.state === 1) throw new LazyFallback("lazy value needed while it is being built")
+  if (st.forceDepth >= MAX_FORCE_DEPTH) throw new LazyFallback("lazy values nested too deeply")
+  lz.state = 1
+  st.forceDepth++
+  let v: unknown
+  try {
+    v = ScriptParser.buildSpan(st, lz)
+  } catch (e) {
+    if (e instanceof LazyFallback) throw e
+    throw new LazyFallback(`lazy value failed to build: ${e instanceof Error ? e.message : String(e)}`)
+  } finally {
+    st.forceDepth--
+  }
+  finishLazy(st, lz, v)
+  if (st.forceDepth === 0) {
+    if (st.done) applyFixups(st)
+    drainExposed(st)
+  }
+  return v
+}
+
+export function finishLazy(st: HydrationState, lz: Lazy, v: unknown): void {
+  lz.value = v
+  lz.state = 2
+  // A placeholder registered while unbuilt is the same placeholder once built.
+  const d = st.placeholders.get(lz)
+  if (d && typeof v === "object" && v !== null) st.placeholders.set(v, d)
+}
+
+/** Patch forward references (`$R[n]` read before `$R[n]=`) once the whole page is read. */
+export function applyFixups(st: HydrationState): void {
+  if (st.applying) return
+  st.applying = true
+  try {
+    applyFixupsOnce(st)
+  } finally {
+    st.applying = false
+  }
+}
+
+function applyFixupsOnce(st: HydrationState): void {
+  const { fixups, entryFixups, lateSettles } = st
+  // Index loops: in lazy mode building a value may queue more fix-ups.
+  for (let i = 0; i < fixups.length; i++) {
+    const f = fixups[i] as Fixup
+    if (st.refs.has(f.id)) safeSet(f.target, f.key, st.lazy ? real(st, st.refs.get(f.id)) : st.refs.get(f.id))
+  }
+  fixups.length = 0
+  for (const f of entryFixups) if (st.refs.has(f.id)) st.entries.set(f.key, st.refs.get(f.id))
+  entryFixups.length = 0
+  for (const s of lateSettles) {
+    if (st.refs.has(s.id)) settle(st, st.refs.get(s.id), s.role, s.value)
+    else st.diag(`settle call on $R[${s.id}], which the page never defines`)
+  }
+  lateSettles.length = 0
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 }
