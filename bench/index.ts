@@ -14,6 +14,7 @@ const benches: Bench[] = [
   { name: "headers", load: async () => (await import("./headers")).bench },
   { name: "classify", load: async () => (await import("./classify")).bench },
   { name: "usage", load: async () => (await import("../packages/usage/bench.ts")).benchUsage },
+  { name: "diagnostics", load: async () => (await import("./diagnostics")).bench },
 ]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })

@@ -1,4 +1,5 @@
 import fs from "node:fs/promises"
+import { statSync } from "node:fs"
 import path from "node:path"
 
 /**
@@ -49,6 +50,8 @@ export class Writer {
   private running: Promise<void> | undefined
   private reported = false
   private dirReady = false
+  private handle: fs.FileHandle | undefined
+  private ino = 0
   private tailChecked = false
   private droppedLines = 0
 
@@ -91,7 +94,12 @@ export class Writer {
     // Let the caller's synchronous appends join the first batch.
     await undefined
     try {
-      while (this.queue.length) await this.write(this.take())
+      for (;;) {
+        while (this.queue.length) await this.write(this.take())
+        // Idle: no descriptor held between bursts. Lines queued while closing go out in this run.
+        await this.release()
+        if (!this.queue.length) break
+      }
     } finally {
       this.running = undefined
     }
@@ -121,38 +129,57 @@ export class Writer {
   private async write(data: string) {
     if (!data) return
     try {
-      if (!this.dirReady) {
-        await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
-        this.dirReady = true
+      const bytes = Buffer.byteLength(data)
+      let { handle, size } = await this.acquire()
+      if (size > 0 && size + bytes > this.maxBytes) {
+        await this.release()
+        await this.rotate()
+        ;({ handle, size } = await this.acquire())
       }
-      let handle = await fs.open(this.file, "a+", 0o600)
-      try {
-        const bytes = Buffer.byteLength(data)
-        let size = (await handle.stat()).size
-        if (size > 0 && size + bytes > this.maxBytes) {
-          await handle.close()
-          await this.rotate()
-          handle = await fs.open(this.file, "a+", 0o600)
-          size = (await handle.stat()).size
-          this.tailChecked = false
-        }
-        // A process that died mid-write left a line without its newline: close it off so the
-        // torn line stays one skipped line instead of swallowing the next record.
-        let prefix = ""
-        if (!this.tailChecked && size > 0) {
-          const last = Buffer.alloc(1)
-          await handle.read(last, 0, 1, size - 1)
-          if (last[0] !== 0x0a) prefix = "\n"
-        }
-        this.tailChecked = true
-        await handle.write(prefix + data)
-      } finally {
-        await handle.close()
+      // A process that died mid-write left a line without its newline: close it off so the
+      // torn line stays one skipped line instead of swallowing the next record.
+      let prefix = ""
+      if (!this.tailChecked && size > 0) {
+        const last = Buffer.alloc(1)
+        await handle.read(last, 0, 1, size - 1)
+        if (last[0] !== 0x0a) prefix = "\n"
       }
+      this.tailChecked = true
+      await handle.write(prefix + data)
     } catch (error) {
       this.droppedLines += data.split("\n").length - 1
+      await this.release()
       this.report(error)
     }
+  }
+
+  /**
+   * The open live file and its current size. One descriptor serves a whole burst of batches; the
+   * name is checked each batch (a cheap stat) so that a rotation by another process, which moved
+   * the file away under the descriptor, is followed, and their appends count towards the cap.
+   */
+  private async acquire(): Promise<{ handle: fs.FileHandle; size: number }> {
+    if (this.handle) {
+      const onDisk = statSync(this.file, { throwIfNoEntry: false })
+      if (onDisk && onDisk.ino === this.ino) return { handle: this.handle, size: onDisk.size }
+      await this.release()
+    }
+    if (!this.dirReady) {
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
+      this.dirReady = true
+    }
+    const handle = await fs.open(this.file, "a+", 0o600)
+    const stat = await handle.stat()
+    this.handle = handle
+    this.ino = stat.ino
+    this.tailChecked = false
+    return { handle, size: stat.size }
+  }
+
+  private async release() {
+    const handle = this.handle
+    this.handle = undefined
+    await handle?.close().catch(() => {})
   }
 
   private async rotate() {
