@@ -36,14 +36,26 @@ export interface QueryKey {
 
 /** `billing.get["wrk_..."]` -> name `billing.get`, args `["wrk_..."]`. */
 export function parseQueryKey(key: string): QueryKey {
-  const open = key.indexOf("[")
-  if (open < 0) return { name: key, args: undefined }
+  const name = queryName(key)
+  if (name === key) return { name: key, args: undefined }
   try {
-    const args: unknown = JSON.parse(key.slice(open))
-    return { name: key.slice(0, open), args: Array.isArray(args) ? args : undefined }
+    const args: unknown = JSON.parse(key.slice(name.length))
+    return { name, args: Array.isArray(args) ? args : undefined }
   } catch {
-    return { name: key.slice(0, open), args: undefined }
+    return { name, args: undefined }
   }
+}
+
+/** The part of a query key before its arguments; cheap, so keys can be filtered before `JSON.parse`. */
+function queryName(key: string): string {
+  const open = key.indexOf("[")
+  return open < 0 ? key : key.slice(0, open)
+}
+
+/** Whether `queryName(key) === name`, without slicing. */
+function hasQueryName(key: string, name: string): boolean {
+  if (!key.startsWith(name)) return false
+  return key.length === name.length ? !name.includes("[") : key.charCodeAt(name.length) === 91 && !name.includes("[")
 }
 
 function workspaceArg(k: QueryKey): string | undefined {
@@ -66,8 +78,8 @@ function findQueries(h: HydrationResult, name: string): Found[] {
   const out: Found[] = []
   // Keys first: a lazily built result map only materialises the entries asked for.
   for (const key of h.queries.keys()) {
+    if (!hasQueryName(key, name)) continue
     const k = parseQueryKey(key)
-    if (k.name !== name) continue
     const ws = workspaceArg(k)
     const result = ws ? h.queries.get(key) : undefined
     if (ws && result) out.push({ key, workspaceID: ws, result })
@@ -179,8 +191,9 @@ function readBillingRecord(r: FieldReader, workspaceID: string): ZenBilling {
  */
 function findGoWindows(h: HydrationResult, workspaceID: string, now: number): ZenBilling["go"] | undefined {
   for (const key of h.queries.keys()) {
+    const name = queryName(key)
+    if (name === "billing.get" || name === "subscription.get" || !/\b(?:lite|go)\b/i.test(name.replaceAll(".", " "))) continue
     const k = parseQueryKey(key)
-    if (k.name === "billing.get" || k.name === "subscription.get" || !/\b(?:lite|go)\b/i.test(k.name.replaceAll(".", " "))) continue
     if (workspaceArg(k) !== workspaceID) continue
     const result = h.queries.get(key)
     if (result?.status !== "fulfilled") continue

@@ -28,12 +28,15 @@ interface Fixup {
  */
 export class RefTable {
   private readonly slots: unknown[] = []
+  /** Bindings whose value is `undefined` (a hole in `slots` reads the same). */
+  private readonly undef = new Set<number>()
   /** Lazy mode: page offset at which each binding became visible (the end of its value). */
   private readonly at: number[] = []
   size = 0
 
   has(n: number): boolean {
-    return n < this.slots.length && n in this.slots
+    // Not `n in slots`: on a holey array that walks the prototype chain for every miss.
+    return this.slots[n] !== undefined || this.undef.has(n)
   }
 
   get(n: number): unknown {
@@ -43,6 +46,8 @@ export class RefTable {
   set(n: number, v: unknown, at = 0): void {
     if (!this.has(n)) this.size++
     this.slots[n] = v
+    if (v === undefined) this.undef.add(n)
+    else this.undef.delete(n)
     if (at) this.at[n] = at
   }
 
@@ -54,8 +59,9 @@ export class RefTable {
   delete(n: number): void {
     if (!this.has(n)) return
     this.size--
-    delete this.slots[n]
-    delete this.at[n]
+    this.slots[n] = undefined
+    this.undef.delete(n)
+    this.at[n] = 0
   }
 }
 
@@ -317,15 +323,48 @@ export class ScriptParser {
         return undefined
       }
       case 46:
-        this.number()
+        this.skimNumber()
         return undefined
     }
     if (c >= 48 && c <= 57) {
-      this.number()
+      this.skimNumber()
       return undefined
     }
     if (isIdentStart(c)) return this.skimIdentifierValue()
     throw IMPURE
+  }
+
+  /**
+   * Plain decimals (`12`, `1.5`, `.5`, `1e-6`) are checked in place; anything
+   * else (hex, bigint, separators, leading zeros, malformed) goes to `number()`.
+   */
+  private skimNumber(): void {
+    const src = this.src
+    const n = src.length
+    const start = this.pos
+    let i = start
+    let digits = 0
+    while (i < n && isDigit(src.charCodeAt(i))) i++
+    digits = i - start
+    if (digits > 1 && src.charCodeAt(start) === 48) return void this.number()
+    if (src.charCodeAt(i) === 46) {
+      const f = ++i
+      while (i < n && isDigit(src.charCodeAt(i))) i++
+      digits += i - f
+    }
+    if (digits === 0) return void this.number()
+    const e = src.charCodeAt(i)
+    if (e === 101 || e === 69) {
+      i++
+      const sign = src.charCodeAt(i)
+      if (sign === 43 || sign === 45) i++
+      const x = i
+      while (i < n && isDigit(src.charCodeAt(i))) i++
+      if (i === x) return void this.number()
+    }
+    const after = src.charCodeAt(i)
+    if (isIdentPart(after) || after === 46) return void this.number()
+    this.pos = i
   }
 
   private skimReference(): undefined {
@@ -356,7 +395,7 @@ export class ScriptParser {
         return undefined
       }
       if (c === Ch.Quote || c === Ch.Apos) this.skimString()
-      else if ((c >= 48 && c <= 57) || c === 46) this.number()
+      else if ((c >= 48 && c <= 57) || c === 46) this.skimNumber()
       else if (isIdentStart(c)) this.pos = this.identEnd(this.pos)
       else throw IMPURE
       this.ws()
@@ -1312,6 +1351,10 @@ function applyFixupsOnce(st: HydrationState): void {
     else st.diag(`settle call on $R[${s.id}], which the page never defines`)
   }
   lateSettles.length = 0
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
 }
 
 function isHex(c: number): boolean {
