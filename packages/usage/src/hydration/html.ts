@@ -23,28 +23,35 @@ export function extractInlineScripts(html: string): InlineScript[] {
 
 /** Streaming form: big pages hold many scripts, and holding them all only feeds the GC. */
 export function forEachInlineScript(html: string, visit: (text: string, offset: number) => void): void {
+  // `test` + `lastIndex` rather than `exec`: no match array per tag on pages with thousands of scripts.
   let pos = 0
   while (pos < html.length) {
     OPEN_OR_COMMENT.lastIndex = pos
-    const m = OPEN_OR_COMMENT.exec(html)
-    if (!m) break
-    if (m[0] === "<!--") {
-      const end = html.indexOf("-->", m.index + 4)
+    if (!OPEN_OR_COMMENT.test(html)) break
+    const matchEnd = OPEN_OR_COMMENT.lastIndex
+    // The two alternatives end in different characters: `<!--` and `<script`.
+    if (html.charCodeAt(matchEnd - 1) === 45) {
+      const end = html.indexOf("-->", matchEnd)
       if (end < 0) break
       pos = end + 3
       continue
     }
-    const tagEnd = findTagEnd(html, m.index + m[0].length)
+    const tagEnd = findTagEnd(html, matchEnd)
     if (tagEnd < 0) break
-    const attrs = html.slice(m.index + m[0].length, tagEnd)
     const start = tagEnd + 1
     CLOSE.lastIndex = start
-    const close = CLOSE.exec(html)
-    const end = close ? close.index : html.length
-    if (!hasSrc(attrs) && isJavaScriptType(attrs)) visit(html.slice(start, end), start)
-    if (!close) break
+    const closed = CLOSE.test(html)
+    const end = closed ? CLOSE.lastIndex - "</script".length : html.length
+    // A bare `<script>` (the usual hydration tag) needs no attribute checks.
+    const plain = tagEnd === matchEnd
+    if (plain || isInlineJavaScript(html.slice(matchEnd, tagEnd))) visit(html.slice(start, end), start)
+    if (!closed) break
     pos = end + 8
   }
+}
+
+function isInlineJavaScript(attrs: string): boolean {
+  return !hasSrc(attrs) && isJavaScriptType(attrs)
 }
 
 /** Index of the `>` closing a start tag, honouring quoted attribute values. */
