@@ -7,6 +7,9 @@ import * as AuthCmd from "./cmd/auth"
 import * as IdentityCmd from "./cmd/identity"
 import * as RequestCmd from "./cmd/request"
 import * as ClassifyCmd from "./cmd/classify"
+import * as UsageCmd from "./cmd/usage"
+import * as ProbeCmd from "./cmd/probe"
+import * as DiagnoseCmd from "./cmd/diagnose"
 import { VERSION } from "../installation/version"
 
 interface Command {
@@ -22,6 +25,9 @@ export const commands: Record<string, Command> = {
   identity: { summary: "show or rotate this install's identity (fingerprint only)", help: IdentityCmd.help, run: IdentityCmd.run },
   request: { summary: "show the exact request a prompt would send (--dry-run)", help: RequestCmd.help, run: RequestCmd.run },
   classify: { summary: "classify a pasted provider failure (status, headers, body)", help: ClassifyCmd.help, run: ClassifyCmd.run },
+  usage: { summary: "Zen billing and Go usage windows (experimental)", help: UsageCmd.help, run: UsageCmd.run },
+  probe: { summary: "which identity the gateway keys its limits on (throwaway installs, bounded requests)", help: ProbeCmd.help, run: ProbeCmd.run },
+  diagnose: { summary: "what happened to failed OpenCode requests, from the diagnostics logs", help: DiagnoseCmd.help, run: DiagnoseCmd.run },
 }
 
 function usage() {
