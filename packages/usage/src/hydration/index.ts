@@ -89,20 +89,16 @@ function toResult(st: HydrationState, raw: unknown): QueryResult {
  * Whatever the lazy path cannot reproduce exactly falls back to the eager parse.
  */
 export function parseHydrationHtmlLazy(html: string): HydrationResult {
-  const scripts: { text: string; offset: number }[] = []
-  let count = 0
-  forEachInlineScript(html, (text, offset) => {
-    count++
-    if (isHydrationScript(text)) scripts.push({ text, offset })
-  })
-  const eager = (): HydrationResult => {
-    const st = new HydrationState()
-    for (const s of scripts) parseScript(st, s.text)
-    return finish(st, count)
-  }
+  // The fallback re-reads the page: cheaper than holding every script for a rare case.
+  const eager = () => parseHydrationHtml(html)
   const st = new HydrationState(true)
+  let count = 0
   try {
-    for (const s of scripts) parseScript(st, s.text, s.offset + 1)
+    forEachInlineScript(html, (text, offset) => {
+      count++
+      // Offsets start at 1: 0 means "no position recorded" in the ref table.
+      parseScript(st, text, offset + 1)
+    })
     applyFixups(st)
   } catch (e) {
     if (e instanceof LazyFallback) return eager()
@@ -111,6 +107,8 @@ export function parseHydrationHtmlLazy(html: string): HydrationResult {
   st.done = true
   return result(st, new LazyQueries(st, eager), count)
 }
+
+const NOT_BUILT: QueryResult = Object.freeze({ status: "pending" })
 
 /** A query map that builds each result on first access (and everything, if iterated). */
 class LazyQueries extends Map<string, QueryResult> {
@@ -122,7 +120,8 @@ class LazyQueries extends Map<string, QueryResult> {
     private readonly eager: () => HydrationResult,
   ) {
     super()
-    for (const key of st.entries.keys()) super.set(key, { status: "pending" })
+    // Placeholder values only: every read goes through `get`.
+    for (const key of st.entries.keys()) super.set(key, NOT_BUILT)
   }
 
   override get(key: string): QueryResult | undefined {

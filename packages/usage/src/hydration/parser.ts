@@ -513,14 +513,15 @@ export class ScriptParser {
     const start = this.pos
     const end = this.identEnd(start)
     this.pos = end
-    const w = (word: string) => this.isWord(start, end, word)
-    if (w("null") || w("undefined") || w("true") || w("false") || w("NaN") || w("Infinity")) return undefined
-    if (w("void")) {
+    // No closure here: this runs for every `new Date(...)` and `null` in the page.
+    if (this.isWord(start, end, "null") || this.isWord(start, end, "undefined") || this.isWord(start, end, "true")) return undefined
+    if (this.isWord(start, end, "false") || this.isWord(start, end, "NaN") || this.isWord(start, end, "Infinity")) return undefined
+    if (this.isWord(start, end, "void")) {
       this.value()
       return undefined
     }
-    if (w("new")) return this.skimConstruct(start)
-    if (w("Promise")) {
+    if (this.isWord(start, end, "new")) return this.skimConstruct(start)
+    if (this.isWord(start, end, "Promise")) {
       if (!this.peekIs(46)) return this.skimUnknown(start)
       this.pos++
       if (!isIdentStart(this.src.charCodeAt(this.pos))) throw IMPURE
@@ -530,7 +531,7 @@ export class ScriptParser {
       if (!isMethod) return this.skimUnknown(start)
       return this.skimArgs()
     }
-    if (w("Object") || this.isArrowAfterIdent(end)) throw IMPURE
+    if (this.isWord(start, end, "Object") || this.isArrowAfterIdent(end)) throw IMPURE
     return this.skimUnknown(start)
   }
 
@@ -1037,9 +1038,8 @@ export class ScriptParser {
       if (c === Ch.LF || c === Ch.CR) this.fail("unterminated string")
       if (c === Ch.Backslash) {
         out += src.slice(chunkStart, i)
-        const [text, next] = this.escape(i + 1)
-        out += text
-        i = next
+        out += this.escape(i + 1)
+        i = this.escapeEnd
         chunkStart = i
         continue
       }
@@ -1047,54 +1047,61 @@ export class ScriptParser {
     }
   }
 
-  /** Decode the escape whose body starts at `i` (after the backslash). */
-  private escape(i: number): [string, number] {
+  /** Decode the escape whose body starts at `i` (after the backslash); sets `escapeEnd` (no tuple per escape). */
+  private escape(i: number): string {
     const src = this.src
     const c = src[i]
     switch (c) {
       case undefined:
         return this.fail("unterminated string")
       case "n":
-        return ["\n", i + 1]
+        return this.escaped("\n", i + 1)
       case "t":
-        return ["\t", i + 1]
+        return this.escaped("\t", i + 1)
       case "r":
-        return ["\r", i + 1]
+        return this.escaped("\r", i + 1)
       case "b":
-        return ["\b", i + 1]
+        return this.escaped("\b", i + 1)
       case "f":
-        return ["\f", i + 1]
+        return this.escaped("\f", i + 1)
       case "v":
-        return ["\v", i + 1]
+        return this.escaped("\v", i + 1)
       case "0":
-        if (!/[0-9]/.test(src[i + 1] ?? "")) return ["\0", i + 1]
+        if (!/[0-9]/.test(src[i + 1] ?? "")) return this.escaped("\0", i + 1)
         return this.fail("octal escape")
       case "x": {
         const hex = src.slice(i + 1, i + 3)
         if (!/^[0-9a-fA-F]{2}$/.test(hex)) this.fail("bad \\x escape")
-        return [String.fromCharCode(Number.parseInt(hex, 16)), i + 3]
+        return this.escaped(String.fromCharCode(Number.parseInt(hex, 16)), i + 3)
       }
       case "u": {
         if (src[i + 1] === "{") {
           const close = src.indexOf("}", i + 2)
           const hex = close < 0 ? "" : src.slice(i + 2, close)
           if (!/^[0-9a-fA-F]{1,6}$/.test(hex) || Number.parseInt(hex, 16) > 0x10ffff) this.fail("bad \\u{} escape")
-          return [String.fromCodePoint(Number.parseInt(hex, 16)), close + 1]
+          return this.escaped(String.fromCodePoint(Number.parseInt(hex, 16)), close + 1)
         }
         const hex = src.slice(i + 1, i + 5)
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail("bad \\u escape")
-        return [String.fromCharCode(Number.parseInt(hex, 16)), i + 5]
+        return this.escaped(String.fromCharCode(Number.parseInt(hex, 16)), i + 5)
       }
       case "\r":
-        return ["", src[i + 1] === "\n" ? i + 2 : i + 1]
+        return this.escaped("", src[i + 1] === "\n" ? i + 2 : i + 1)
       case "\n":
       case "\u2028":
       case "\u2029":
-        return ["", i + 1]
+        return this.escaped("", i + 1)
       default:
         if (/[1-9]/.test(c)) this.fail("octal escape")
-        return [c, i + 1]
+        return this.escaped(c, i + 1)
     }
+  }
+
+  private escapeEnd = 0
+
+  private escaped(text: string, end: number): string {
+    this.escapeEnd = end
+    return text
   }
 
   private number(): number | bigint {

@@ -135,13 +135,8 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
   let i = pos
   // Statements may end without `;` (ASI after a newline, or after a function body's `}`);
   // stop there if a hydration statement follows. `probedUntil` keeps the look-ahead linear.
+  // (Inline rather than a closure: skipCode runs for every statement the parser does not model.)
   let probedUntil = -1
-  const knownFollows = (from: number): number => {
-    if (stop !== "statement" || from <= probedUntil) return -1
-    const j = skipTrivia(src, from)
-    probedUntil = j
-    return isKnownStatementStart(src, j) ? j : -1
-  }
   while (i < n) {
     const c = src.charCodeAt(i)
     switch (c) {
@@ -174,9 +169,10 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
       case Ch.RBrace: {
         if (depth === 0) return i
         depth--
-        if (depth === 0 && c === Ch.RBrace) {
-          const next = knownFollows(i + 1)
-          if (next >= 0) return next
+        if (depth === 0 && c === Ch.RBrace && stop === "statement" && i + 1 > probedUntil) {
+          const j = skipTrivia(src, i + 1)
+          probedUntil = j
+          if (isKnownStatementStart(src, j)) return j
         }
         break
       }
@@ -188,9 +184,10 @@ export function skipCode(src: string, pos: number, stop: Stop): number {
         break
       case Ch.LF:
       case Ch.CR:
-        if (depth === 0) {
-          const next = knownFollows(i + 1)
-          if (next >= 0) return next
+        if (depth === 0 && stop === "statement" && i + 1 > probedUntil) {
+          const j = skipTrivia(src, i + 1)
+          probedUntil = j
+          if (isKnownStatementStart(src, j)) return j
         }
         break
     }
