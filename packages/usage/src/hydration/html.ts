@@ -23,6 +23,11 @@ export function extractInlineScripts(html: string): InlineScript[] {
 
 /** Streaming form: big pages hold many scripts, and holding them all only feeds the GC. */
 export function forEachInlineScript(html: string, visit: (text: string, offset: number) => void): void {
+  forEachInlineScriptRange(html, (start, end) => visit(html.slice(start, end), start))
+}
+
+/** Same walk, reporting `[start, end)` offsets: callers that skip most scripts need not copy them. */
+export function forEachInlineScriptRange(html: string, visit: (start: number, end: number) => void): void {
   // `test` + `lastIndex` rather than `exec`: no match array per tag on pages with thousands of scripts.
   let pos = 0
   while (pos < html.length) {
@@ -44,7 +49,7 @@ export function forEachInlineScript(html: string, visit: (text: string, offset: 
     const end = closed ? CLOSE.lastIndex - "</script".length : html.length
     // A bare `<script>` (the usual hydration tag) needs no attribute checks.
     const plain = tagEnd === matchEnd
-    if (plain || isInlineJavaScript(html.slice(matchEnd, tagEnd))) visit(html.slice(start, end), start)
+    if (plain || isInlineJavaScript(html.slice(matchEnd, tagEnd))) visit(start, end)
     if (!closed) break
     pos = end + 8
   }

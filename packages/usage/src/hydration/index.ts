@@ -2,7 +2,7 @@
  * Read the query results a SolidStart page embeds for hydration, without
  * running any of its code.
  */
-import { forEachInlineScript } from "./html.ts"
+import { forEachInlineScript, forEachInlineScriptRange } from "./html.ts"
 import { HydrationState, Lazy, LazyFallback, ScriptParser, applyFixups, real } from "./parser.ts"
 import { Deferred, type QueryResult } from "./values.ts"
 
@@ -92,12 +92,13 @@ export function parseHydrationHtmlLazy(html: string): HydrationResult {
   // The fallback re-reads the page: cheaper than holding every script for a rare case.
   const eager = () => parseHydrationHtml(html)
   const st = new HydrationState(true)
+  const markers = new MarkerScan(html)
   let count = 0
   try {
-    forEachInlineScript(html, (text, offset) => {
+    forEachInlineScriptRange(html, (start, end) => {
       count++
-      // Offsets start at 1: 0 means "no position recorded" in the ref table.
-      parseScript(st, text, offset + 1)
+      // Only hydration scripts are copied out of the page. Offsets start at 1: 0 means "no position" in the ref table.
+      if (markers.within(start, end)) new ScriptParser(st, html.slice(start, end), start + 1).run()
     })
     applyFixups(st)
   } catch (e) {
@@ -109,6 +110,33 @@ export function parseHydrationHtmlLazy(html: string): HydrationResult {
 }
 
 const NOT_BUILT: QueryResult = Object.freeze({ status: "pending" })
+
+/**
+ * `isHydrationScript` over `[start, end)` of the page without copying it.
+ * Scripts come in page order, so remembering the next `$` keeps it linear
+ * even when many scripts without one sit before the next that has one.
+ */
+class MarkerScan {
+  private nextDollar = -1
+
+  constructor(private readonly html: string) {}
+
+  within(start: number, end: number): boolean {
+    const html = this.html
+    let i = start
+    while (true) {
+      if (this.nextDollar < i) {
+        const d = html.indexOf("$", i)
+        this.nextDollar = d < 0 ? html.length : d
+      }
+      const d = this.nextDollar
+      if (d >= end) return false
+      if (d + 1 < end && html.charCodeAt(d + 1) === 82 /* R */) return true
+      if (d > start && html.charCodeAt(d - 1) === 95 /* _ */ && d + 2 < end && html.charCodeAt(d + 1) === 72 && html.charCodeAt(d + 2) === 89) return true
+      i = d + 1
+    }
+  }
+}
 
 /** A query map that builds each result on first access (and everything, if iterated). */
 class LazyQueries extends Map<string, QueryResult> {

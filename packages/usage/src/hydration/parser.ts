@@ -120,6 +120,8 @@ export class HydrationState {
   /** Deferreds reachable from built values: their lazy settled values must be built too. */
   readonly exposed = new WeakSet<Deferred>()
   readonly exposeQueue: Deferred[] = []
+  /** `$R[n]` bound during the current skim (one at a time), undone if the literal is re-parsed eagerly. */
+  readonly skimRefs: number[] = []
 
   constructor(lazy = false) {
     this.lazy = lazy
@@ -129,6 +131,9 @@ export class HydrationState {
     if (this.diagnostics.length < MAX_DIAGNOSTICS) this.diagnostics.push(message)
   }
 }
+
+/** Stands for any undefined `$R[n]` in callee position: `call` only asks whether it is a hole. */
+const CALLED_HOLE = new RefHole(-1)
 
 const ARROW_PARAMS = /\(\s*(?:[A-Za-z_$][\w$]*\s*(?:,\s*[A-Za-z_$][\w$]*\s*)*)?\)\s*=>/y
 const ERROR_CTORS = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError", "AggregateError"])
@@ -142,8 +147,6 @@ export class ScriptParser {
   private build = false
   /** Lazy mode: the next value may stay unbuilt (it is stored, not inspected). */
   private allowLazy = false
-  /** `$R[n]` bound during the current skim, undone if the literal is re-parsed eagerly. */
-  private readonly skimRefs: number[] = []
 
   constructor(
     private readonly st: HydrationState,
@@ -377,7 +380,7 @@ export class ScriptParser {
       const st = this.st
       if (st.refs.has(n)) throw new LazyFallback(`$R[${n}] bound twice`)
       st.refs.set(n, new Lazy(this.src, this.base, start, this.pos), this.base + this.pos)
-      this.skimRefs.push(n)
+      this.st.skimRefs.push(n)
       return undefined
     }
     if (this.postfixFollows()) throw IMPURE
@@ -642,7 +645,8 @@ export class ScriptParser {
       const v = st.refs.boundAt(n, this.base + this.pos) ? real(st, st.refs.get(n)) : new RefHole(n)
       return this.postfix(v)
     }
-    let v = st.refs.has(n) ? st.refs.get(n) : new RefHole(n)
+    // A hole called at once (`$R[2](...)`, a helper the page never shows) is only inspected by `call`.
+    let v = st.refs.has(n) ? st.refs.get(n) : this.peekCall() ? CALLED_HOLE : new RefHole(n)
     // Stored values (query results, bindings, helper arguments) may stay lazy; anything inspected is built.
     if (st.lazy && !(lazyOK && this.postfixFollows() === false)) v = real(st, v)
     return this.postfix(v)
@@ -665,6 +669,14 @@ export class ScriptParser {
     return v
   }
 
+  private peekCall(): boolean {
+    const save = this.pos
+    this.ws()
+    const r = this.src.charCodeAt(this.pos) === Ch.LParen
+    this.pos = save
+    return r
+  }
+
   private postfixFollows(): boolean {
     const save = this.pos
     this.ws()
@@ -682,14 +694,14 @@ export class ScriptParser {
     try {
       this.skimValue(this.src.charCodeAt(start))
       this.skim = false
-      this.skimRefs.length = 0
+      this.st.skimRefs.length = 0
       return new Lazy(this.src, this.base, start, this.pos)
     } catch (e) {
       this.skim = false
       if (e instanceof LazyFallback) throw e
       // Not plain data, or malformed: parse it eagerly from the start, exactly as before.
-      for (const n of this.skimRefs) this.st.refs.delete(n)
-      this.skimRefs.length = 0
+      for (const n of this.st.skimRefs) this.st.refs.delete(n)
+      this.st.skimRefs.length = 0
       this.depth = depth
       this.pos = start
       return this.src.charCodeAt(start) === Ch.LBrace ? this.object() : this.array()
