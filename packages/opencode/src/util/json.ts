@@ -66,6 +66,17 @@ function locate(text: string): Failure {
     return
   }
 
+  // `"name":` with the position left on the value.
+  const propertyName = (): Failure | undefined => {
+    if (text[i] !== '"') return fail("a property name in double quotes")
+    const err = scalar()
+    if (err) return err
+    ws()
+    if (text[i] !== ":") return fail("':'")
+    i++
+    return
+  }
+
   ws()
   if (i >= text.length) return new Failure(0, "the file is empty")
   for (;;) {
@@ -80,12 +91,8 @@ function locate(text: string): Failure {
         i++
         stack.pop()
       } else if (c === "{") {
-        if (text[i] !== '"') return fail("a property name in double quotes")
-        const err = scalar()
+        const err = propertyName()
         if (err) return err
-        ws()
-        if (text[i] !== ":") return fail("':'")
-        i++
         continue
       } else continue
     } else {
@@ -101,12 +108,8 @@ function locate(text: string): Failure {
         i++
         ws()
         if (top === "object") {
-          if (text[i] !== '"') return fail("a property name in double quotes")
-          const err = scalar()
+          const err = propertyName()
           if (err) return err
-          ws()
-          if (text[i] !== ":") return fail("':'")
-          i++
         }
         break
       }
