@@ -6,7 +6,7 @@ const cases: [string, string][] = [
   ['{"a" 1}', "line 1, column 6: expected ':'"],
   ["[1,2", "line 1, column 5: expected ',' or ']', found end of file"],
   ["", "line 1, column 1: the file is empty"],
-  ['{\n  "a": [1, {"b": tru}]\n}', "line 2, column 15: expected a value"],
+  ['{\n  "a": [1, {"b": tru}]\n}', "line 2, column 18: expected a value"],
   ['{"x": "a\nb"}', "control character inside a string"],
   ['{"a":1} x', "line 1, column 9: expected end of file"],
   ["{a:1}", "line 1, column 2: expected a property name in double quotes"],
