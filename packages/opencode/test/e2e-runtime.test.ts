@@ -79,7 +79,11 @@ describe("the request path over HTTP", () => {
 
 describe("cli run against `bun run sim`", () => {
   test("streams the answer; the simulator saw the x-opencode headers", async () => {
-    const proc = Bun.spawn(["bun", `${import.meta.dir}/../../zen-sim/src/main.ts`, "--port", "0", "--no-new-client-bonus"], { stdout: "pipe", stderr: "pipe" })
+    const key = "sk-run-json-" + crypto.randomUUID()
+    const proc = Bun.spawn(["bun", `${import.meta.dir}/../../zen-sim/src/main.ts`, "--port", "0", "--no-new-client-bonus", "--key", key], {
+      stdout: "pipe",
+      stderr: "pipe",
+    })
     try {
       const reader = proc.stdout.getReader()
       let banner = ""
@@ -97,7 +101,15 @@ describe("cli run against `bun run sim`", () => {
         expect(out.code).toBe(0)
         expect(out.stdout).toBe("Hello from big-pickle via zen-sim.\n")
         const json = await runCli(["run", "--json", "Say hello"], local.env)
-        expect(JSON.parse(json.stdout)).toMatchObject({ model: "opencode/big-pickle", text: "Hello from big-pickle via zen-sim." })
+        expect(JSON.parse(json.stdout)).toMatchObject({
+          model: "opencode/big-pickle",
+          text: "Hello from big-pickle via zen-sim.",
+          authSource: "public",
+          install: { fingerprint: expect.stringMatching(/^fp_[0-9a-f]{12}$/), sent: true },
+        })
+        const keyed = await runCli(["run", "--json", "Say hello"], { ...local.env, OPENCODE_API_KEY: key })
+        expect(JSON.parse(keyed.stdout)).toMatchObject({ authSource: "env", authEnvVar: "OPENCODE_API_KEY", keyFingerprint: expect.stringMatching(/^fp_/) })
+        expect(keyed.stdout + keyed.stderr).not.toContain(key)
         const captured = (await (await fetch(`${url}/__sim/requests`)).json()) as { headers: Record<string, string> }[]
         expect(captured[0]!.headers).toMatchObject({ "x-opencode-session": "ses_cli", "x-opencode-client": "cli", "x-opencode-project": "global" })
         expect(captured[0]!.headers["x-opencode-request"]).toStartWith("msg_")

@@ -60,7 +60,19 @@ export async function run(argv: string[], io: IO): Promise<number> {
   }
   if (values.json)
     io.stdout(
-      JSON.stringify({ model: `${providerID}/${modelID}`, sessionID, requestID, text: result.text, usage: result.usage, attempts: result.attempts }) + "\n",
+      JSON.stringify({
+        model: `${providerID}/${modelID}`,
+        sessionID,
+        requestID,
+        text: result.text,
+        usage: result.usage,
+        attempts: result.attempts,
+        // Which identity the request went out with: the tag and fingerprints, never the key or token.
+        authSource: model.provider.credential.source,
+        ...(model.provider.credential.envVar ? { authEnvVar: model.provider.credential.envVar } : {}),
+        ...(model.provider.credential.fingerprint ? { keyFingerprint: model.provider.credential.fingerprint } : {}),
+        install: { fingerprint: model.install.fingerprint ?? null, sent: model.install.sent },
+      }) + "\n",
     )
   else io.stdout(result.text.endsWith("\n") ? "" : "\n")
   return 0
