@@ -15,7 +15,8 @@ import { RuntimeError } from "../util/error"
  * instead of one pool per public IP. See docs/install-identity.md.
  *
  * It is 32 bytes from the CSPRNG and nothing else: no hardware, user, host or network data, so it
- * says nothing about the person and a rotation leaves nothing linking old and new.
+ * says nothing about the person, and after a rotation nothing the gateway sees links old and new
+ * (only the local file keeps the old fingerprint, for support).
  */
 
 export const HEADER = "x-pawwork-install"
