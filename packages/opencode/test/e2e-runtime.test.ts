@@ -14,6 +14,7 @@ beforeAll(async () => {
     provider: {
       opencode: { options: { baseURL: sim.zenBaseURL } },
       custom: { npm: "@ai-sdk/openai-compatible", options: { baseURL: sim.zenBaseURL }, models: { "big-pickle": {} } },
+      "opencode-mine": { npm: "@ai-sdk/openai-compatible", options: { baseURL: sim.zenBaseURL }, models: { "big-pickle": {} } },
     },
   })
 })
@@ -63,6 +64,19 @@ describe("the request path over HTTP", () => {
     const headers = chat()[0]!.headers
     expect(headers["x-session-affinity"]).toBe("ses_custom")
     expect(Object.keys(headers).filter((h) => h.startsWith("x-opencode"))).toEqual([])
+    expect(headers.authorization).toBeUndefined()
+  })
+
+  test("a user-declared provider named opencode-… gets OpenCode's headers but neither the install token nor `public`", async () => {
+    sim.reset()
+    const model = await Provider.getModel("opencode-mine", "big-pickle", install.env)
+    expect(model.provider).toMatchObject({ opencode: true, gateway: false, credential: { source: "none" } })
+    expect(model.install.sent).toBe(false)
+    const result = await SessionProcessor.process({ model, sessionID: "ses_mine", requestID: "msg_m", messages: [{ role: "user", content: "hi" }] })
+    expect(result.ok).toBe(true)
+    const headers = chat()[0]!.headers
+    expect(headers["x-opencode-session"]).toBe("ses_mine")
+    expect(headers["x-pawwork-install"]).toBeUndefined()
     expect(headers.authorization).toBeUndefined()
   })
 

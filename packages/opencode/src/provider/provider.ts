@@ -35,8 +35,15 @@ export interface Info {
   name: string
   npm: string
   baseURL: string
-  /** Built-in OpenCode gateway providers get OpenCode's headers and the `public` fallback. */
+  /** The id starts with `opencode`: OpenCode's `x-opencode-*` headers and diagnostics, as upstream. */
   opencode: boolean
+  /**
+   * One of the built-in OpenCode gateway providers (`opencode`, `opencode-go`), whatever base URL
+   * opencode.json gives it: only these fall back to the anonymous `public` key and get the install
+   * token. A provider the user declares under an `opencode…` id may point at any host, and the
+   * token must not go to a third party just because of a name.
+   */
+  gateway: boolean
   credential: Credential
   /** Models usable with this credential. */
   models: Record<string, Model>
@@ -90,6 +97,10 @@ export function isOpencode(providerID: string) {
   return providerID.startsWith("opencode")
 }
 
+export function isGateway(providerID: string) {
+  return isOpencode(providerID) && Object.hasOwn(BUILTIN, providerID)
+}
+
 export function parseModel(value: string): { providerID: string; modelID: string } {
   const slash = value.indexOf("/")
   if (slash <= 0 || slash === value.length - 1)
@@ -137,6 +148,7 @@ async function load(env: Paths.Env): Promise<{ config: Config.Info; providers: R
       npm: configured?.npm ?? builtin?.npm ?? SUPPORTED_NPM,
       baseURL: stripSlash(configured?.options?.baseURL ?? builtin?.baseURL ?? ""),
       opencode: isOpencode(id),
+      gateway: isGateway(id),
       credential,
       models: visible,
       hidden,
@@ -148,7 +160,8 @@ async function load(env: Paths.Env): Promise<{ config: Config.Info; providers: R
 /**
  * Key precedence, as OpenCode applies it (its getSDK: `options.apiKey` first, then `provider.key`,
  * where a saved auth.json key was merged over an env key): opencode.json `options.apiKey`, then the
- * saved auth.json key, then the provider's env variable, then, for OpenCode providers, `public`.
+ * saved auth.json key, then the provider's env variable, then, for the built-in OpenCode gateway
+ * providers (upstream's opencode loader), the anonymous `public`.
  */
 export function resolveCredential(
   providerID: string,
@@ -167,7 +180,7 @@ export function resolveCredential(
     const value = env[name]
     if (value && value.trim() !== "") return keyed(value, "env", name)
   }
-  if (isOpencode(providerID)) return withHiddenKey({ source: "public" }, "public")
+  if (isGateway(providerID)) return withHiddenKey({ source: "public" }, "public")
   return withHiddenKey({ source: "none" }, undefined)
 }
 
@@ -186,7 +199,7 @@ export async function getModel(providerID: string, modelID: string, env: Paths.E
   const { config, providers } = await load(env)
   const selection = pick(providers, providerID, modelID)
   const identity = await Identity.resolve(env, config)
-  return { ...selection, install: Identity.tag(identity, selection.provider.opencode) }
+  return { ...selection, install: Identity.tag(identity, selection.provider.gateway) }
 }
 
 export function pick(providers: Record<string, Info>, providerID: string, modelID: string): Selection {
