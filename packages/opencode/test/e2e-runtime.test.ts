@@ -3,6 +3,9 @@ import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import { Provider } from "../src/provider"
 import { SessionProcessor } from "../src/session"
 import { VERSION } from "../src/installation/version"
+import fs from "node:fs/promises"
+import path from "node:path"
+import * as Auth from "../src/auth"
 import { makeInstall, runCli, type TestInstall } from "./fixture/install"
 
 let sim: Simulator
@@ -133,6 +136,30 @@ describe("cli run against `bun run sim`", () => {
     } finally {
       proc.kill("SIGTERM")
       expect(await proc.exited).toBe(0)
+    }
+  })
+
+  test("a key the gateway echoes back in its error text is removed from every output and log", async () => {
+    const local = await makeInstall()
+    try {
+      await local.writeConfig({ provider: { opencode: { options: { baseURL: sim.zenBaseURL } } } })
+      // Shaped like nothing a generic scrubber recognises: short, no prefix, no digits.
+      const letters = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => String.fromCharCode(97 + (b % 26))).join("")
+      const key = `zenEcho${letters}`
+      await Auth.set("opencode", { type: "api", key }, local.env)
+      sim.reset()
+      sim.configure({
+        workspaces: [{ id: "wrk_echo", balanceUSD: 5, members: [{ userID: "usr_echo", keys: [key] }] }],
+        faults: [{ status: 401, type: "AuthError", message: `Invalid API key ${key} for this workspace`, count: 1 }],
+      })
+      const out = await runCli(["run", "--json", "hi"], local.env)
+      expect(out.code).toBe(1)
+      expect(JSON.parse(out.stdout).error).toMatchObject({ kind: "auth", action: "stop", upstreamMessage: expect.stringContaining("[redacted]") })
+      expect(out.stdout + out.stderr).not.toContain(key)
+      const logs = path.join(local.dataDir, "log")
+      for (const file of await fs.readdir(logs)) expect(await fs.readFile(path.join(logs, file), "utf8")).not.toContain(key)
+    } finally {
+      await local.cleanup()
     }
   })
 

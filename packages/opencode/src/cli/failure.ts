@@ -20,7 +20,8 @@ export type Described = {
 export function describe(error: unknown): Described {
   if (error instanceof UsageError) return { code: "usage", message: error.message }
   if (RuntimeError.isInstance(error)) return { code: error.code, message: error.message }
-  if (ProviderError.ProviderFailure.isInstance(error)) return provider(error.info, error.attempts, error.stopReason)
+  // The turn has ended: whatever the classifier suggested, the runtime's action was to stop.
+  if (ProviderError.ProviderFailure.isInstance(error)) return provider({ ...error.info, action: "stop" }, error.attempts, error.stopReason)
   if (APICallError.isInstance(error)) return provider(ProviderError.classify(error))
   const message = error instanceof Error ? error.message : String(error)
   return { code: "unexpected", message: `Unexpected error: ${truncate(message, 300)}` }

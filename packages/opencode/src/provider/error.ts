@@ -180,6 +180,22 @@ interface Facts {
   bodyStatus: number | null
 }
 
+/**
+ * The record with every occurrence of the given secrets (the request's own key, the install token)
+ * replaced. classify's scrubber recognises credential-shaped text; a gateway that echoes the key it
+ * was given ("Invalid API key zen_abc for workspace ...") may echo one of any shape, and the caller,
+ * which knows the exact values, removes them before the record reaches a screen or a log.
+ */
+export function withoutSecrets(info: Info, secrets: readonly (string | undefined)[]): Info {
+  // `public` is the anonymous key, not a secret; very short values would mangle ordinary words.
+  const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6 && s !== "public")
+  if (!known.length) return info
+  const clean = (text: string) => known.reduce((out, secret) => out.split(secret).join("[redacted]"), text)
+  const out: Record<string, unknown> = { ...info }
+  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = clean(value)
+  return out as Info
+}
+
 /** Never throws: whatever it is given, a valid record comes back. */
 export function classify(input: unknown, now: number | Date = Date.now()): Info {
   let at = typeof now === "number" ? now : now instanceof Date ? now.getTime() : NaN

@@ -52,7 +52,10 @@ export async function process(input: Input): Promise<Result> {
       input.onSuccess?.(attempt, outcome.usage)
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
-    const info = ProviderError.classify(outcome.error, input.now?.() ?? Date.now())
+    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now()), [
+      input.model.provider.credential.key,
+      input.model.install?.token,
+    ])
     const failure: AttemptFailure = { attempt, error: outcome.error, streamedText: outcome.streamedText, info }
     const decision: Decision = outcome.streamedText || !input.decide ? { action: "stop" } : input.decide(failure)
     input.onFailure?.(failure, decision)
