@@ -18,6 +18,11 @@ beforeAll(async () => {
       opencode: { options: { baseURL: sim.zenBaseURL } },
       custom: { npm: "@ai-sdk/openai-compatible", options: { baseURL: sim.zenBaseURL }, models: { "big-pickle": {} } },
       "opencode-mine": { npm: "@ai-sdk/openai-compatible", options: { baseURL: sim.zenBaseURL }, models: { "big-pickle": {} } },
+      withheaders: {
+        npm: "@ai-sdk/openai-compatible",
+        options: { baseURL: sim.zenBaseURL, headers: { "X-Team": "blue" } },
+        models: { "big-pickle": {} },
+      },
     },
   })
 })
@@ -68,6 +73,14 @@ describe("the request path over HTTP", () => {
     expect(headers["x-session-affinity"]).toBe("ses_custom")
     expect(Object.keys(headers).filter((h) => h.startsWith("x-opencode"))).toEqual([])
     expect(headers.authorization).toBeUndefined()
+  })
+
+  test("opencode.json options.headers are sent with the provider's requests", async () => {
+    sim.reset()
+    const model = await Provider.getModel("withheaders", "big-pickle", install.env)
+    const result = await SessionProcessor.process({ model, sessionID: "ses_h", requestID: "msg_h", messages: [{ role: "user", content: "hi" }] })
+    expect(result.ok).toBe(true)
+    expect(chat()[0]!.headers["x-team"]).toBe("blue")
   })
 
   test("a user-declared provider named opencode-… gets OpenCode's headers but neither the install token nor `public`", async () => {

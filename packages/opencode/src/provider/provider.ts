@@ -45,6 +45,8 @@ export interface Info {
    */
   gateway: boolean
   credential: Credential
+  /** opencode.json `options.headers`, sent with every request (OpenCode forwards them the same way). */
+  headers: Record<string, string>
   /** Models usable with this credential. */
   models: Record<string, Model>
   /** Paid models left out because no key is configured. */
@@ -150,6 +152,7 @@ async function load(env: Paths.Env): Promise<{ config: Config.Info; providers: R
       opencode: isOpencode(id),
       gateway: isGateway(id),
       credential,
+      headers: { ...configured?.options?.headers },
       models: visible,
       hidden,
     }
@@ -231,13 +234,14 @@ export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): La
   if (provider.npm !== SUPPORTED_NPM)
     throw new UnsupportedProviderError(provider.id, `its npm package is ${provider.npm}, and this runtime bundles only ${SUPPORTED_NPM}`)
   if (!provider.baseURL) throw new UnsupportedProviderError(provider.id, "it has no options.baseURL in opencode.json")
-  const cacheKey = `${provider.id}\u0000${provider.baseURL}\u0000${provider.credential.key ?? ""}\u0000${resolved.model.id}`
+  const cacheKey = [provider.id, provider.baseURL, provider.credential.key ?? "", resolved.model.id, JSON.stringify(provider.headers)].join("\u0000")
   const cached = fetchImpl ? undefined : models.get(cacheKey)
   if (cached) return cached
   const model = createOpenAICompatible({
     name: provider.id,
     baseURL: provider.baseURL,
     ...(provider.credential.key !== undefined ? { apiKey: provider.credential.key } : {}),
+    ...(Object.keys(provider.headers).length ? { headers: provider.headers } : {}),
     includeUsage: true,
     fetch: surfaceErrorBodies(fetchImpl),
   }).chatModel(resolved.model.id)

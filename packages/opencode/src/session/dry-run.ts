@@ -65,15 +65,17 @@ export function report(model: Provider.Resolved, request: Captured): Report {
   const { credential } = model.provider
   const secrets = [credential.key, model.install.token].filter((s): s is string => !!s && s !== "public")
   const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(fingerprint(secret)), text)
+  // Headers from opencode.json `options.headers` may carry credentials of their own (an x-api-key).
+  const configured = new Set(Object.keys(model.provider.headers).map((name) => name.toLowerCase()))
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers).sort(([a], [b]) => a.localeCompare(b))) {
     if (name === "authorization") headers[name] = redactAuthorization(value)
-    else if (name === "x-pawwork-install") headers[name] = fingerprint(value)
+    else if (name === "x-pawwork-install" || configured.has(name)) headers[name] = fingerprint(value)
     else headers[name] = scrub(value)
   }
   const body = request.body === undefined ? undefined : scrub(request.body)
   const result: Report = {
-    url: scrub(request.url),
+    url: redactURL(scrub(request.url)),
     method: request.method,
     providerID: model.provider.id,
     modelID: model.model.id,
@@ -101,6 +103,19 @@ function redactAuthorization(value: string) {
   const match = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(value)
   if (!match) return fingerprint(value)
   return `${match[1]} ${match[2] === "public" ? "public" : fingerprint(match[2]!)}`
+}
+
+// The path stays readable; credentials a base URL may carry (userinfo, query values) do not.
+function redactURL(raw: string) {
+  try {
+    const url = new URL(raw)
+    if (url.username) url.username = "redacted"
+    if (url.password) url.password = "redacted"
+    for (const [name, value] of [...url.searchParams]) url.searchParams.set(name, fingerprint(value))
+    return url.href
+  } catch {
+    return raw.replace(/[?#].*$/s, "")
+  }
 }
 
 function parseJson(text: string): unknown {
