@@ -177,6 +177,15 @@ describe("damaged or unusable storage", () => {
     expect(await fileContents()).toEqual(newer)
   })
 
+  test("a newer version's longer token is kept, not replaced as corrupt", async () => {
+    await fs.mkdir(install.dataDir, { recursive: true })
+    const longer = { version: 3, token: "pwi_" + "A".repeat(86), createdAt: "2026-01-01T00:00:00.000Z" }
+    await fs.writeFile(Identity.filePath(install.env), JSON.stringify(longer))
+    const identity = await Identity.load(install.env)
+    expect(identity.token).toBe(longer.token)
+    expect(await fileContents()).toEqual(longer)
+  })
+
   test("processes that all find the same corrupt file end up with one replacement", async () => {
     await fs.mkdir(install.dataDir, { recursive: true })
     await fs.writeFile(Identity.filePath(install.env), "garbage")

@@ -23,8 +23,10 @@ export const HEADER = "x-pawwork-install"
 export const ENV_VAR = "PAWWORK_INSTALL_IDENTITY"
 export const FILE_NAME = "install.json"
 
-const TOKEN = /^pwi_[A-Za-z0-9_-]{43}$/
-const TOKEN_ANYWHERE = /pwi_[A-Za-z0-9_-]{43}/
+// This version writes 43 characters (32 bytes); any URL-safe token of at least 128 bits is accepted
+// so a file from a newer version with a longer token is kept, not mistaken for a corrupt one.
+const TOKEN = /^pwi_[A-Za-z0-9_-]{22,256}$/
+const TOKEN_ANYWHERE = /pwi_[A-Za-z0-9_-]{22,256}/
 
 // Only the fields this version needs are required, so a file written by a newer version still loads.
 export const FileContents = z
