@@ -292,7 +292,7 @@ describe("every gateway error, on the wire and through the runtime", () => {
 
 describe("end to end: the incident and its opposite", () => {
   test("a spent free quota ends the turn after exactly one request, resetting at the simulator's next UTC midnight", async () => {
-    sim.configure({ ...BASE, freeDailyLimit: 1 })
+    sim.configure({ ...BASE, freeDailyLimit: 1, fallbackDailyLimit: 1 })
     sim.reset()
     sim.clock.set(START)
     const first = await runtime("opencode/big-pickle")

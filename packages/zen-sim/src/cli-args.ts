@@ -12,7 +12,8 @@ export const USAGE = `Usage: bun run sim [flags]
   --trust-proxy             take the client IP from x-real-ip and the region from cf-ipcountry
   --quota-key ip|install    count anonymous free usage per IP (default) or per x-pawwork-install value
   --free-daily-limit N      free-model requests per client per UTC day (default 200)
-  --fallback-daily-limit N  the same for clients without an expected x-opencode-client (default 20)
+  --fallback-daily-limit N  the same for clients without an expected x-opencode-client
+                            (default 20, or the free limit if lower; never above it)
   --no-new-client-bonus     do not double the allowance of clients first seen in the last 7 days
   --now ISO                 start the simulated clock at this time
   --key KEY                 add a Zen key with a $20 balance in its own workspace (repeatable)

@@ -89,27 +89,36 @@ const faultSchema = z
   .refine((f) => f.kind !== "raw" || f.body !== undefined, { message: "kind \"raw\" needs a body", path: ["body"] });
 
 export const DEFAULT_CLIENT_HEADER_VALUES = ["cli", "desktop", "tui", "app", "vscode"];
+export const DEFAULT_FREE_DAILY_LIMIT = 200;
+export const DEFAULT_FALLBACK_DAILY_LIMIT = 20;
 
-export const configSchema = z
-  .strictObject({
-    freeDailyLimit: count.default(200),
-    fallbackDailyLimit: count.default(20),
-    newClientBonus: z.boolean().default(true),
-    clientHeaderValues: z.array(z.string()).default(DEFAULT_CLIENT_HEADER_VALUES),
-    paidRateLimitPerMinute: count.default(500),
-    requestCostUSD: usd.default(0.01),
-    goRequestCostUSD: usd.default(0.05),
-    defaultRegion: region.default("US"),
-    reply: z.string().nullable().default(null),
-    goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
-    goLimitStatus: z.number().int().min(200).max(599).default(429),
-    workspaces: z.array(workspaceSchema).default([]),
-    faults: z.array(faultSchema).default([]),
-    models: z
-      .strictObject({ zen: z.array(modelSchema).optional(), go: z.array(modelSchema).optional() })
-      .default({}),
-  })
-  .superRefine(checkIdentitiesAreUnambiguous);
+const configObject = z.strictObject({
+  freeDailyLimit: count.default(DEFAULT_FREE_DAILY_LIMIT),
+  // Left out or null: DEFAULT_FALLBACK_DAILY_LIMIT capped at freeDailyLimit (see fillFallbackDailyLimit).
+  fallbackDailyLimit: count.nullable().optional(),
+  newClientBonus: z.boolean().default(true),
+  clientHeaderValues: z.array(z.string()).default(DEFAULT_CLIENT_HEADER_VALUES),
+  paidRateLimitPerMinute: count.default(500),
+  requestCostUSD: usd.default(0.01),
+  goRequestCostUSD: usd.default(0.05),
+  defaultRegion: region.default("US"),
+  reply: z.string().nullable().default(null),
+  goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
+  goLimitStatus: z.number().int().min(200).max(599).default(429),
+  workspaces: z.array(workspaceSchema).default([]),
+  faults: z.array(faultSchema).default([]),
+  models: z
+    .strictObject({ zen: z.array(modelSchema).optional(), go: z.array(modelSchema).optional() })
+    .default({}),
+});
+
+/** The fields as parsed, before the derived defaults are filled in. */
+type ParsedFields = z.output<typeof configObject>;
+
+export const configSchema = configObject
+  .superRefine(checkIdentitiesAreUnambiguous)
+  .superRefine(checkFallbackIsNotLarger)
+  .transform(fillFallbackDailyLimit);
 
 export type SimConfigInput = z.input<typeof configSchema>;
 export type SimConfig = z.output<typeof configSchema>;
@@ -152,7 +161,32 @@ export function effectiveModels(config: SimConfig): { zen: ModelConfig[]; go: Mo
   return { zen: config.models.zen ?? DEFAULT_ZEN_MODELS, go: config.models.go ?? DEFAULT_GO_MODELS };
 }
 
-function checkIdentitiesAreUnambiguous(config: SimConfig, ctx: z.RefinementCtx): void {
+/**
+ * The gateway gives a client that does not identify itself the smaller "fallback" allowance
+ * (research note, "The limiters"). A larger one would reward leaving the header out, the opposite
+ * of what the simulator models, so a fallback set above the normal allowance is a mistake.
+ */
+function checkFallbackIsNotLarger(config: ParsedFields, ctx: z.RefinementCtx): void {
+  const fallback = config.fallbackDailyLimit;
+  if (fallback === undefined || fallback === null || fallback <= config.freeDailyLimit) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["fallbackDailyLimit"],
+    message:
+      `${fallback} is above freeDailyLimit (${config.freeDailyLimit}): ` +
+      "the fallback allowance, for clients that do not identify themselves, is never the larger one",
+  });
+}
+
+/** A fallback left out follows a lowered freeDailyLimit, so `freeDailyLimit: 2` alone gives 2 and 2, not 2 and 20. */
+function fillFallbackDailyLimit(config: ParsedFields): Omit<ParsedFields, "fallbackDailyLimit"> & { fallbackDailyLimit: number } {
+  return {
+    ...config,
+    fallbackDailyLimit: config.fallbackDailyLimit ?? Math.min(DEFAULT_FALLBACK_DAILY_LIMIT, config.freeDailyLimit),
+  };
+}
+
+function checkIdentitiesAreUnambiguous(config: ParsedFields, ctx: z.RefinementCtx): void {
   const workspaceIDs = new Set<string>();
   const keyOwners = new Map<string, string>();
   const cookieUsers = new Map<string, string>();

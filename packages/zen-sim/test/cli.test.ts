@@ -98,6 +98,34 @@ describe("bun run sim", () => {
     }
   }, 20_000);
 
+  test("the banner's fallback allowance follows a lowered --free-daily-limit", async () => {
+    const child = spawnSim(["--port", "0", "--free-daily-limit", "2"]);
+    const stdout = collect(child.stdout);
+    try {
+      await waitForURL(stdout);
+      for (;;) {
+        if (/new-client bonus/.test(stdout.text())) break;
+        await Bun.sleep(10);
+      }
+      expect(stdout.text()).toContain("free 2/day (fallback 2/day)");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 20_000);
+
+  test("a --fallback-daily-limit above --free-daily-limit exits 2 naming both fields", async () => {
+    const child = spawnSim(["--free-daily-limit", "2", "--fallback-daily-limit", "20"]);
+    try {
+      expect(await child.exited).toBe(2);
+      const stderr = await new Response(child.stderr).text();
+      expect(stderr).toContain("fallbackDailyLimit: 20 is above");
+      expect(stderr).toContain("freeDailyLimit (2)");
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 20_000);
+
   test("an unknown flag exits 2 and shows usage", async () => {
     const child = spawnSim(["--frobnicate"]);
     expect(await child.exited).toBe(2);

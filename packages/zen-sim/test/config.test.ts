@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseConfig, SimConfigError, startSimulator, type Simulator } from "../src/index.ts";
-import { chat, startTestSim } from "./helpers.ts";
+import { chat, startTestSim, statuses } from "./helpers.ts";
 
 function configError(input: unknown): SimConfigError {
   try {
@@ -75,6 +75,20 @@ describe("config validation", () => {
     expect(configError({ workspaces: [{ id: "w" }, { id: "w" }] }).field).toBe("workspaces[1].id");
   });
 
+  test("the fallback allowance is never larger than the normal one", () => {
+    // Left out (or null): the default 20, capped at freeDailyLimit.
+    expect(parseConfig({ freeDailyLimit: 2 }).fallbackDailyLimit).toBe(2);
+    expect(parseConfig({ freeDailyLimit: 0 }).fallbackDailyLimit).toBe(0);
+    expect(parseConfig({ freeDailyLimit: 50 }).fallbackDailyLimit).toBe(20);
+    expect(parseConfig({ freeDailyLimit: 3, fallbackDailyLimit: null }).fallbackDailyLimit).toBe(3);
+    expect(parseConfig({ freeDailyLimit: 3, fallbackDailyLimit: 3 }).fallbackDailyLimit).toBe(3);
+    // Set above it: an error that names both fields.
+    const error = configError({ freeDailyLimit: 5, fallbackDailyLimit: 6 });
+    expect(error.field).toBe("fallbackDailyLimit");
+    expect(error.message).toContain("fallbackDailyLimit: 6 is above");
+    expect(error.message).toContain("freeDailyLimit (5)");
+  });
+
   test("startSimulator throws SimConfigError for bad config", async () => {
     await expect(startSimulator({ config: { freeDailyLimit: -1 } })).rejects.toBeInstanceOf(SimConfigError);
   });
@@ -110,6 +124,15 @@ describe("POST /__sim/config and configure()", () => {
     for (let i = 0; i < 4; i++) results.push((await chat(s.zenBaseURL, { model: "big-pickle" })).status);
     // newClientBonus: false from the start options is still in force.
     expect(results).toEqual([200, 200, 200, 429]);
+  });
+
+  test("a patch that lowers freeDailyLimit lowers a fallback that was left to its default", async () => {
+    s.reset();
+    expect((await post(JSON.stringify({ freeDailyLimit: 2 }))).status).toBe(200);
+    expect(await statuses(3, () => chat(s.zenBaseURL, { model: "big-pickle", client: null }))).toEqual([200, 200, 429]);
+    const response = await post(JSON.stringify({ fallbackDailyLimit: 9 }));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { field: string } }).error.field).toBe("fallbackDailyLimit");
   });
 
   test("configure() validates like the endpoint", () => {
