@@ -1,6 +1,9 @@
 import fs from "node:fs/promises"
 
+/** A lock this old whose holder process is gone was left by a crash. */
 const STALE_MS = 10_000
+/** A lock this old is broken even if a process with its pid exists (pids are reused; hosts differ). */
+const ABANDONED_MS = 5 * 60_000
 const WAIT_MS = 10_000
 
 export class LockTimeoutError extends Error {
@@ -11,12 +14,13 @@ export class LockTimeoutError extends Error {
 }
 
 /**
- * A cross-process lock via an exclusively created file, so two processes doing read-modify-write
- * on the same file serialise instead of losing each other's change. A lock older than STALE_MS is
- * treated as left by a crashed process and broken.
+ * A cross-process lock via an exclusively created file holding the owner's pid, so two processes
+ * doing read-modify-write on the same file serialise instead of losing each other's change. A lock
+ * is broken only when it is old and its owner is no longer running (or very old): a slow or
+ * suspended owner keeps its lock, and the waiter times out with an error instead.
  */
-export async function withLock<T>(lockFile: string, body: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS
+export async function withLock<T>(lockFile: string, body: () => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.waitMs ?? WAIT_MS)
   for (;;) {
     try {
       const handle = await fs.open(lockFile, "wx", 0o600)
@@ -25,11 +29,7 @@ export async function withLock<T>(lockFile: string, body: () => Promise<T>): Pro
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-      const stat = await fs.stat(lockFile).catch(() => undefined)
-      if (stat && Date.now() - stat.mtimeMs > STALE_MS) {
-        await fs.unlink(lockFile).catch(() => {})
-        continue
-      }
+      if (await breakIfStale(lockFile)) continue
       if (Date.now() > deadline) throw new LockTimeoutError(lockFile)
       await Bun.sleep(5 + Math.random() * 20)
     }
@@ -38,5 +38,30 @@ export async function withLock<T>(lockFile: string, body: () => Promise<T>): Pro
     return await body()
   } finally {
     await fs.unlink(lockFile).catch(() => {})
+  }
+}
+
+async function breakIfStale(lockFile: string): Promise<boolean> {
+  const [stat, content] = await Promise.all([fs.stat(lockFile).catch(() => undefined), fs.readFile(lockFile, "utf8").catch(() => undefined)])
+  if (!stat || content === undefined) return false
+  const age = Date.now() - stat.mtimeMs
+  if (age <= STALE_MS) return false
+  if (age <= ABANDONED_MS && ownerRunning(content)) return false
+  // Another waiter may have broken it and taken a fresh lock since we looked: only remove what we judged.
+  if ((await fs.readFile(lockFile, "utf8").catch(() => undefined)) !== content) return false
+  await fs.unlink(lockFile).catch(() => {})
+  return true
+}
+
+function ownerRunning(content: string) {
+  const pid = Number.parseInt(content, 10)
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
