@@ -18,6 +18,8 @@ import { tokenOf } from "./fixture/sim-install"
 // Dotted UUIDs have no run long enough for util/scrub.ts's shape rules: only the allow-lists and the
 // redaction of credential fields keep these out, so the scan tests those, not just the scrubber.
 const shapeless = (name: string) => `${name}.${crypto.randomUUID().replaceAll("-", ".")}`
+// Short values of no recognisable shape: only the bundle's allow-list can keep them out.
+const short = (name: string) => `${name}${crypto.randomUUID().slice(0, 8)}`
 
 const SECRET = {
   configKey: shapeless("cfg"),
@@ -29,6 +31,19 @@ const SECRET = {
   customKey: plantedSecret("sk-custom"),
   upstreamCookie: plantedSecret("cookie-upstream"),
   upstreamToken: plantedSecret("tok-upstream"),
+  // Config fields whose names no deny-list of "secret" words would catch.
+  awsAccessKeyId: `AKIA${crypto.randomUUID().slice(0, 12).replace("-", "").toUpperCase()}`,
+  awsSecretAccessKey: `${short("PLsecret")}/abc+def`,
+  awsPrivateKey: short("PLpriv"),
+  awsSessionToken: short("PLsess"),
+  azClientCredential: short("PLcred"),
+  mcpToken: short("PLmcp"),
+  headerValue: short("PLhdr"),
+  envSubstituted: short("PLenv"),
+  urlUser: short("PLuser"),
+  urlPassword: short("PLpass"),
+  urlQuery: short("PLqry"),
+  urlFragment: short("PLfrag"),
 }
 
 let sim: Simulator
@@ -59,7 +74,7 @@ beforeAll(async () => {
       ],
     },
   })
-  install = await makeInstall({ OPENCODE_API_KEY: SECRET.envKey })
+  install = await makeInstall({ OPENCODE_API_KEY: SECRET.envKey, PLANT_AZ_KEY: SECRET.envSubstituted })
   cleanups.push(install)
   await install.writeConfig({
     provider: {
@@ -72,7 +87,27 @@ beforeAll(async () => {
         options: { baseURL: `https://user:${SECRET.customKey}@llm.example.com/v1?key=${SECRET.customKey}`, apiKey: SECRET.shapelessCustom, headers: { Cookie: SECRET.headerCookie } },
         models: { m: {} },
       },
+      aws: {
+        npm: "@ai-sdk/amazon-bedrock",
+        name: "Bedrock",
+        options: {
+          baseURL: `https://${SECRET.urlUser}:${SECRET.urlPassword}@bedrock.example.com/v1?X-Amz-Security-Token=${SECRET.urlQuery}#${SECRET.urlFragment}`,
+          accessKeyId: SECRET.awsAccessKeyId,
+          secretAccessKey: SECRET.awsSecretAccessKey,
+          privateKey: SECRET.awsPrivateKey,
+          sessionToken: SECRET.awsSessionToken,
+          region: "us-east-1",
+          timeout: 30000,
+          headers: { "X-Amz-Target": SECRET.headerValue },
+        },
+        models: { "claude-x": { name: "Claude X", cost: { input: 3, output: 15 } } },
+      },
+      az: { options: { clientCredential: SECRET.azClientCredential, apiKey: "{env:PLANT_AZ_KEY}", useDeploymentBasedUrls: true } },
     },
+    mcp: { srv: { type: "local", command: ["npx", "srv", "--token", SECRET.mcpToken], enabled: true } },
+    $schema: "https://opencode.ai/config.json",
+    model: "opencode/big-pickle",
+    small_model: "opencode/gpt-5-nano",
   })
   // The saved Go key is unknown to the gateway: an auth failure on the saved-key path.
   await Auth.set("opencode-go", { type: "api", key: SECRET.savedKey }, install.env)
@@ -173,6 +208,25 @@ describe("diagnose --bundle", () => {
     const providers = bundle.config.shape.provider
     expect(providers.opencode.options).toEqual({ baseURL: sim.zenBaseURL, apiKey: "<redacted>", headers: { Cookie: "<redacted>", "X-Session": "<redacted>" } })
     expect(providers.mine.options).toEqual({ baseURL: "https://llm.example.com/v1", apiKey: "<redacted>", headers: { Cookie: "<redacted>" } })
+    // An allow-list: only known harmless values stay; every other string, whatever its key, is gone.
+    expect(providers.aws).toEqual({
+      npm: "@ai-sdk/amazon-bedrock",
+      name: "Bedrock",
+      options: {
+        baseURL: "https://bedrock.example.com/v1",
+        accessKeyId: "<redacted>",
+        secretAccessKey: "<redacted>",
+        privateKey: "<redacted>",
+        sessionToken: "<redacted>",
+        region: "<redacted>",
+        timeout: 30000,
+        headers: { "X-Amz-Target": "<redacted>" },
+      },
+      models: { "claude-x": { name: "Claude X", cost: { input: 3, output: 15 } } },
+    })
+    expect(providers.az.options).toEqual({ clientCredential: "<redacted>", apiKey: "{env:PLANT_AZ_KEY}", useDeploymentBasedUrls: true })
+    expect(bundle.config.shape.mcp).toEqual({ srv: { type: "local", command: ["<redacted>", "<redacted>", "<redacted>", "<redacted>"], enabled: true } })
+    expect(bundle.config.shape).toMatchObject({ $schema: "https://opencode.ai/config.json", model: "opencode/big-pickle", small_model: "opencode/gpt-5-nano" })
 
     const before = await fs.readFile(out, "utf8")
     const again = await cli(["diagnose", "--bundle", out])

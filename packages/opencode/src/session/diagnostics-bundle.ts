@@ -15,9 +15,10 @@ import type { Entry } from "./diagnostics"
 
 /**
  * The support bundle (`cli diagnose --bundle <file>`): what a user attaches to a report. Recent
- * diagnostics records, the runtime and platform, the config's shape with every secret replaced,
- * saved credentials reduced to provider, type and fingerprint, and the install identity by
- * fingerprint. It only reads: it never creates an identity or touches auth.json.
+ * diagnostics records, the runtime and platform, the config's shape (util/redact.ts: an allow-list,
+ * so every string not known to be harmless is replaced), saved credentials reduced to provider,
+ * type and fingerprint, and the install identity by fingerprint. It only reads: it never creates
+ * an identity or touches auth.json.
  */
 
 /** Records put in a bundle at most (the newest). */
