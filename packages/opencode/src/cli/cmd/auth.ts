@@ -27,6 +27,9 @@ export async function run(argv: string[], io: IO): Promise<number> {
   }
 }
 
+/** Real API keys are well under 1 KiB; anything near this is a wrong file piped in. */
+const MAX_KEY_BYTES = 64 * 1024
+
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 function providerArg(positionals: string[], command: string) {
@@ -41,7 +44,13 @@ async function set(argv: string[], io: IO) {
   const { values, positionals } = Args.parse(argv, {}, "cli auth set")
   if (values.help) return io.stdout(help + "\n"), 0
   const providerID = providerArg(positionals, "cli auth set")
-  const key = (await io.readStdin()).trim()
+  const input = await io.readStdin(MAX_KEY_BYTES)
+  // Stop reading rather than buffer whatever was piped in (a log, a binary, /dev/zero).
+  if (input.truncated)
+    throw new Args.UsageError(
+      `More than 64 KiB on stdin: that is not an API key. Pipe in just the key: \`cli auth set ${providerID} < key.txt\`.`,
+    )
+  const key = input.text.trim()
   if (!key) throw new Args.UsageError(`No key on stdin. Pipe or paste the key for ${providerID}: \`cli auth set ${providerID} < key.txt\`.`)
   if (/\s/.test(key)) throw new Args.UsageError("The key on stdin contains whitespace; give exactly one key.")
   await Auth.set(providerID, { type: "api", key }, io.env)

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises"
 import { ProviderError, ProviderErrorMessage } from "../../provider"
 import * as Args from "../args"
-import type { IO } from "../io"
+import type { IO, StdinText } from "../io"
 
 export const help = `Usage: cli classify [--status <n>] [--header "name: value"]... [--body-file <path>|-] [--json] [--now <ISO time>]
 
@@ -36,12 +36,18 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const status = parseStatus(values.status)
   const headers = parseHeaders(values.header ?? [])
   const now = parseNow(values.now)
-  const body = values["body-file"] === undefined ? undefined : await readBody(values["body-file"], io)
+  const read = values["body-file"] === undefined ? undefined : await readBody(values["body-file"], io)
+  const body = read?.text
   if (status === undefined && body === undefined)
     throw new Args.UsageError("Give at least --status or --body-file. See `cli classify --help`.")
 
   const info = ProviderError.classify({ status, headers, body }, now)
-  if (values.json) return io.stdout(JSON.stringify(info) + "\n"), 0
+  const cut = read?.truncated ? `only the first ${MAX_BODY_BYTES / 1024 / 1024} MiB was read; the rest was ignored` : undefined
+  if (values.json) {
+    // stdout stays one JSON object; the note goes beside it.
+    if (cut) io.stderr(`classify: the body is over the cap: ${cut}.\n`)
+    return io.stdout(JSON.stringify(info) + "\n"), 0
+  }
   const origin = [info.statusCode ? `HTTP ${info.statusCode}` : "", info.upstreamType ?? "", info.upstreamCode ?? ""].filter(Boolean).join(", ")
   const lines = [
     `kind:          ${info.kind}${origin ? ` (${origin})` : ""}`,
@@ -50,6 +56,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     ...(info.quotaScope ? [`quota:         ${info.quotaScope}${info.limitName ? ` (${info.limitName})` : ""}${info.workspaceID ? `, workspace ${info.workspaceID}` : ""}`] : []),
     ...(info.retryAfterRaw ? [`retry-after:   ${info.retryAfterRaw}`] : []),
     ...(info.message ? [`upstream says: ${info.message}`] : []),
+    ...(cut ? [`body:          ${cut}`] : []),
     "",
     info.userMessage,
   ]
@@ -83,19 +90,23 @@ function parseNow(value: string | undefined) {
   return at
 }
 
-async function readBody(path: string, io: IO) {
-  const text = path === "-" ? await io.readStdin() : await readFile(path)
-  return text.length > MAX_BODY_BYTES ? text.slice(0, MAX_BODY_BYTES) : text
+/** At most MAX_BODY_BYTES from the file or stdin, and whether there was more. */
+async function readBody(path: string, io: IO): Promise<StdinText> {
+  return path === "-" ? io.readStdin(MAX_BODY_BYTES) : readFile(path)
 }
 
-async function readFile(path: string) {
+async function readFile(path: string): Promise<StdinText> {
   const file = await fs.open(path, "r").catch((error: NodeJS.ErrnoException) => {
     throw new Args.UsageError(`--body-file: cannot read "${path}" (${error.code ?? error.message}).`)
   })
   try {
-    const buffer = Buffer.alloc(MAX_BODY_BYTES)
-    const { bytesRead } = await file.read(buffer, 0, MAX_BODY_BYTES, 0)
-    return buffer.subarray(0, bytesRead).toString("utf8")
+    // One byte past the cap tells a file of exactly MAX_BODY_BYTES from a longer one.
+    const buffer = Buffer.alloc(MAX_BODY_BYTES + 1)
+    const { bytesRead } = await file.read(buffer, 0, MAX_BODY_BYTES + 1, 0)
+    const truncated = bytesRead > MAX_BODY_BYTES
+    // stream: true leaves out a character the cap cut in two, as readBounded does.
+    const text = new TextDecoder().decode(buffer.subarray(0, Math.min(bytesRead, MAX_BODY_BYTES)), { stream: truncated })
+    return { text, truncated }
   } catch (error) {
     throw new Args.UsageError(`--body-file: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? "read error"}).`)
   } finally {

@@ -28,7 +28,7 @@ export const scenario: Scenario = {
 
 async function capture(argv: string[]): Promise<string> {
   let out = ""
-  const io: IO = { stdout: (t) => void (out += t), stderr: (t) => void (out += t), env: {}, readStdin: async () => "" }
+  const io: IO = { stdout: (t) => void (out += t), stderr: (t) => void (out += t), env: {}, readStdin: async () => ({ text: "", truncated: false }) }
   await Diagnose.run(argv, io)
   return out
 }
