@@ -12,13 +12,15 @@ import * as Json from "../util/json"
 import { redact } from "../util/redact"
 import { bounded } from "../util/scrub"
 import type { Entry } from "./diagnostics"
+import type { IdentityLog } from "./diagnostics-read"
 
 /**
  * The support bundle (`cli diagnose --bundle <file>`): what a user attaches to a report. Recent
  * diagnostics records, the runtime and platform, the config's shape (util/redact.ts: an allow-list,
  * so every string not known to be harmless is replaced), saved credentials reduced to provider,
- * type and fingerprint, and the install identity by fingerprint. It only reads: it never creates
- * an identity or touches auth.json.
+ * type and fingerprint, the install identity by fingerprint and the recent identity changes
+ * (identity.log, validated: fingerprints only). It only reads: it never creates an identity or
+ * touches auth.json.
  */
 
 /** Records put in a bundle at most (the newest). */
@@ -41,12 +43,17 @@ export interface Bundle {
   identity: { optedOut: boolean; optedOutBy?: string; fingerprint?: string; persisted: boolean; createdAt?: string; problem?: string }
   config: { present: boolean; shape?: unknown; problem?: string }
   auth: { providers: { id: string; type: string; fingerprint?: string }[]; problem?: string }
+  /** identity.log's newest valid lines (created / replaced, by fingerprint) and the lines dropped. */
+  identityLog: IdentityLog
   skipped: number
   findings: string[]
   records: Entry[]
 }
 
-export async function build(env: Paths.Env, input: { entries: Entry[]; skipped: number; findings: string[]; now?: number }): Promise<Bundle> {
+export async function build(
+  env: Paths.Env,
+  input: { entries: Entry[]; skipped: number; findings: string[]; identityLog: IdentityLog; now?: number },
+): Promise<Bundle> {
   const [config, auth] = await Promise.all([configShape(env), authSummary(env)])
   return {
     kind: "pawwork-support-bundle",
@@ -57,6 +64,7 @@ export async function build(env: Paths.Env, input: { entries: Entry[]; skipped: 
     identity: await identity(env),
     config,
     auth,
+    identityLog: input.identityLog,
     skipped: input.skipped,
     findings: input.findings,
     records: input.entries.slice(-MAX_RECORDS),

@@ -1,5 +1,6 @@
 import * as ProviderErrorMessage from "../provider/error-message"
 import type { Entry, Failure, Request } from "./diagnostics"
+import type { IdentityEvent } from "./diagnostics-read"
 
 /**
  * What a support reader needs from the diagnostics records, in plain words: one finding per
@@ -68,6 +69,27 @@ export function findings(groups: Group[]): string[] {
       `Identity header not sent on ${plural(notSent, "request")}: the install identity is turned off (opted out), so the gateway could tell this install apart only by its network.`,
     )
   return out
+}
+
+/**
+ * One finding per identity replacement between the first and the last record reported: the
+ * requests on either side carry different install fingerprints, which a support reader must not
+ * mistake for two installs (or for the gateway mixing installs up).
+ */
+export function identityFindings(entries: Entry[], events: IdentityEvent[]): string[] {
+  const times = entries.map((e) => Date.parse(e.time)).filter(Number.isFinite)
+  if (!times.length) return []
+  const first = Math.min(...times)
+  const last = Math.max(...times)
+  return events.flatMap((e) => {
+    const at = Date.parse(e.time)
+    if (e.event !== "identity.replaced" || !(at >= first && at <= last)) return []
+    const when = e.time.replace("T", " ").replace(/\.\d+Z$/, "Z")
+    return [
+      `Install identity replaced at ${when} (${e.reason}): requests before and after carry different install fingerprints ` +
+        `(${e.previousFingerprint ?? "previous token unreadable"} → ${e.fingerprint}).`,
+    ]
+  })
 }
 
 function situation(g: Group, last: Failure): string {

@@ -1,7 +1,8 @@
 import fs from "node:fs/promises"
 import path from "node:path"
+import { z } from "zod"
 import { RuntimeError } from "../util/error"
-import { bounded } from "../util/scrub"
+import { bounded, scrub } from "../util/scrub"
 import * as JsonlRead from "../util/jsonl-read"
 import { Entry, MESSAGE_MAX } from "./diagnostics"
 
@@ -113,4 +114,80 @@ function parse(text: string): Entry | undefined {
   // A log is untrusted input like any other: scrub the one free-text field again on the way out.
   if (entry.event === "provider.failure" && entry.message !== undefined) entry.message = bounded(entry.message, MESSAGE_MAX)
   return entry
+}
+
+// ---- the identity log -------------------------------------------------------------------------
+
+/** Written by auth/identity.ts next to the diagnostics logs: one line per identity created or replaced. */
+export const IDENTITY_LOG = "identity.log"
+/** Identity events kept at most (the newest): identities change rarely, so these cover months. */
+export const MAX_IDENTITY_EVENTS = 50
+const IDENTITY_LINE_MAX = 4096
+
+const Fingerprint = z.string().regex(/^fp_[0-9a-f]{12}$/)
+// The reason is the runtime's own words ("rotated", "corrupt (not JSON)", "corrupt (token: ...)"):
+// short printable text in which nothing looks like a credential or an install token.
+const Reason = z
+  .string()
+  .min(1)
+  .max(160)
+  .refine((r) => /^[\x20-\x7e]+$/.test(r) && !/pwi_[A-Za-z0-9_-]{8,}/.test(r) && scrub(r) === r)
+
+export const IdentityEvent = z.discriminatedUnion("event", [
+  z.object({ time: z.iso.datetime(), event: z.literal("identity.created"), fingerprint: Fingerprint }),
+  z.object({
+    time: z.iso.datetime(),
+    event: z.literal("identity.replaced"),
+    reason: Reason,
+    previousFingerprint: Fingerprint.optional(),
+    fingerprint: Fingerprint,
+  }),
+])
+export type IdentityEvent = z.infer<typeof IdentityEvent>
+
+export interface IdentityLog {
+  /** The newest valid events, oldest first; only the schema's fields (fingerprints, never tokens). */
+  events: IdentityEvent[]
+  /** Lines that were not a valid event (damaged, unknown, or carrying anything token-shaped). */
+  skipped: number
+}
+
+/** The identity logs beside the given diagnostics logs (one per directory), for `diagnose`. */
+export function identityLogsBeside(files: string[]): string[] {
+  return [...new Set(files.map((f) => path.join(path.dirname(f), IDENTITY_LOG)))]
+}
+
+/** Reads identity logs; a missing file is no events, a damaged line is skipped and counted. */
+export async function readIdentityLogs(files: string[]): Promise<IdentityLog> {
+  const events: IdentityEvent[] = []
+  let skipped = 0
+  for (const file of files) {
+    try {
+      for await (const line of JsonlRead.lines(file, IDENTITY_LINE_MAX)) {
+        if (!line.ok) {
+          skipped++
+          continue
+        }
+        if (line.text.trim() === "") continue
+        let json: unknown
+        try {
+          json = JSON.parse(line.text)
+        } catch {
+          skipped++
+          continue
+        }
+        const checked = IdentityEvent.safeParse(json)
+        if (!checked.success) {
+          skipped++
+          continue
+        }
+        events.push(checked.data)
+        if (events.length >= 2 * MAX_IDENTITY_EVENTS) events.splice(0, events.length - MAX_IDENTITY_EVENTS)
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") skipped++
+    }
+  }
+  events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
+  return { events: events.slice(-MAX_IDENTITY_EVENTS), skipped }
 }

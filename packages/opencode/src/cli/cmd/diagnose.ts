@@ -24,7 +24,8 @@ Options:
   -h, --help        show this help
 
 Records never hold keys, cookies or install tokens: only their fingerprints. Damaged lines are
-skipped and counted. See docs/diagnostics.md.`
+skipped and counted. Install identity changes (identity.log beside the logs) that fall between
+the first and the last record are reported as findings. See docs/diagnostics.md.`
 
 export async function run(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = Args.parse(
@@ -47,18 +48,20 @@ export async function run(argv: string[], io: IO): Promise<number> {
     ...(values.session !== undefined ? { sessionID: values.session } : {}),
     ...(since !== undefined ? { since } : {}),
   })
+  const identityLog = await DiagnosticsRead.readIdentityLogs(DiagnosticsRead.identityLogsBeside(files))
   const groups = DiagnosticsFindings.group(entries)
-  const findings = DiagnosticsFindings.findings(groups)
+  const findings = [...DiagnosticsFindings.findings(groups), ...DiagnosticsFindings.identityFindings(entries, identityLog.events)]
   const failures = entries.filter((e): e is SessionDiagnostics.Failure => e.event === "provider.failure")
 
   if (values.bundle !== undefined) {
-    const bundle = await DiagnosticsBundle.build(io.env, { entries, skipped, findings })
+    const bundle = await DiagnosticsBundle.build(io.env, { entries, skipped, findings, identityLog })
     await DiagnosticsBundle.write(values.bundle, bundle, values.force === true)
     const ids = bundle.identity.optedOut ? "install identity: opted out" : `install identity ${bundle.identity.fingerprint ?? "not created yet"}`
     io.stdout(
       `Support bundle written to ${values.bundle} (mode 0600): ${bundle.records.length} records (${failures.length} failures), ${findings.length} findings, ` +
         `runtime ${bundle.runtimeVersion}, ${bundle.platform.os}/${bundle.platform.arch} Bun ${bundle.platform.bun}, ` +
-        `config shape (${bundle.config.present ? "secrets redacted" : "no opencode.json"}), ${bundle.auth.providers.length} saved credentials (fingerprints only), ${ids}.\n`,
+        `config shape (${bundle.config.present ? "secrets redacted" : "no opencode.json"}), ${bundle.auth.providers.length} saved credentials (fingerprints only), ${ids}, ` +
+        `${plural(bundle.identityLog.events.length, "identity log event")}.\n`,
     )
     return 0
   }
@@ -93,6 +96,8 @@ function render(files: string[], groups: DiagnosticsFindings.Group[], failures: 
   )
   if (!failures.length) {
     out.push("No failures recorded.")
+    // Findings that are not about a failure (an identity change, the header turned off) still count.
+    if (findings.length) out.push("", "Findings:", ...findings.map((f) => `- ${f}`))
     return out.join("\n") + "\n"
   }
   out.push("")
