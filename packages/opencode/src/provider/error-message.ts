@@ -1,4 +1,5 @@
 import type { Info } from "./error"
+import type { AuthSource } from "./provider"
 
 /**
  * Every sentence PawWork says about a provider failure, in one place so the CLI and the desktop UI
@@ -10,7 +11,21 @@ type Facts = Omit<Info, "userMessage">
 
 export const GO_URL = "https://opencode.ai/go"
 
-export function user(info: Facts, now: number): string {
+/**
+ * What a caller knows about the failed request that the record does not: where its key came from
+ * (the record is built from the answer alone). Only the `auth` kind uses it; without it the auth
+ * message names every place a key can come from instead of guessing one.
+ */
+export interface UserMessageContext {
+  /** `Provider.Credential.source` of the key the request went out with. */
+  authSource?: AuthSource
+  /** `Provider.Credential.envVar`, when `authSource` is `env`. */
+  authEnvVar?: string
+  /** The provider id, for `auth set <id>` and the opencode.json path; default `<provider>`. */
+  providerID?: string
+}
+
+export function user(info: Facts, now: number, context?: UserMessageContext): string {
   const reset = info.resetAt ? ` It resets ${when(info.resetAt, now)}.` : ""
   const http = info.statusCode ? ` (HTTP ${info.statusCode})` : ""
   const detail = info.message ? `: ${info.message}` : ""
@@ -32,15 +47,15 @@ export function user(info: Facts, now: number): string {
     case "credits_exhausted":
       return info.upstreamType === "CreditsError"
         ? `Your OpenCode workspace has no balance left. Add credits at ${billingURL(info.workspaceID)}.`
-        : `The provider reports that the account's credits or quota are used up${detail}`
+        : sentences(`The provider reports that the account's credits or quota are used up${detail}`)
     case "spend_limit":
       return info.upstreamType === "UserLimitError"
         ? "Your spending limit in this OpenCode workspace is reached. A workspace admin can raise it in the billing settings."
         : "Your OpenCode workspace's monthly spending limit is reached. A workspace admin can raise it in the billing settings."
     case "auth":
-      return `The provider rejected the credentials${http}${detail}. Check the key with \`auth list\` and save a working one with \`auth set <provider>\`.`
+      return sentences(`The provider rejected the credentials${http}${detail}`, ...authAdvice(context))
     case "model_unavailable":
-      return `This model is not available with your key or plan${detail}. Run \`models\` to see the ones you can use.`
+      return sentences(`This model is not available with your key or plan${detail}`, "Run `models` to see the ones you can use.")
     case "region_blocked":
       return "This model is not offered in your region. Pick another one (`models`)."
     case "overloaded":
@@ -51,14 +66,55 @@ export function user(info: Facts, now: number): string {
       if (info.upstreamCode === "AbortError") return "The request was cancelled."
       return info.retryable
         ? `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}. Check your connection, proxy or VPN.`
-        : `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}${detail}. Check the provider's baseURL in opencode.json and your network.`
+        : sentences(
+            `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}${detail}`,
+            "Check the provider's baseURL in opencode.json and your network.",
+          )
     case "context_overflow":
       return "The conversation is too long for this model's context window. Start a new session, or use a model with a larger context."
     case "invalid_request":
-      return `The provider rejected the request${http}${detail}`
+      return sentences(`The provider rejected the request${http}${detail}`)
     case "unknown":
-      return `The provider failed with an unexpected answer${http}${detail}`
+      return sentences(`The provider failed with an unexpected answer${http}${detail}`)
   }
+}
+
+/** What to do about a rejected key depends on where it came from (precedence: opencode.json, saved, environment). */
+function authAdvice(context: UserMessageContext = {}): string[] {
+  const id = context.providerID ?? "<provider>"
+  switch (context.authSource) {
+    case "env": {
+      const variable = context.authEnvVar ?? "the environment variable"
+      return [`The key from ${variable} was rejected: check or unset it, or save a working key with \`auth set ${id}\` (a saved key is used before ${variable})`]
+    }
+    case "config":
+      return [`The apiKey in opencode.json was rejected: fix or remove provider.${id}.options.apiKey (it is used before a saved key or an environment variable)`]
+    case "auth":
+      return [`The saved key was rejected: re-enter it with \`auth set ${id}\``]
+    case "public":
+      return ["No API key was sent, only anonymous access: this model needs one", `Save it with \`auth set ${id}\``]
+    case "none":
+      return [`No key is configured for ${id}: save one with \`auth set ${id}\` or set provider.${id}.options.apiKey in opencode.json`]
+    default:
+      return [
+        "Check which key was sent and where it came from (`request --dry-run` shows it): fix the apiKey in opencode.json, re-enter a saved key with `auth set <provider>`, or check the environment variable",
+      ]
+  }
+}
+
+/**
+ * Joins sentences with one space, ending each with exactly one terminal mark: upstream text that
+ * already ends in one (`Invalid API key.`) is not given a second, text that does not gets a full stop.
+ */
+export function sentences(...parts: (string | undefined | null | false)[]): string {
+  return parts
+    .flatMap((part) => {
+      const text = (part || "").trim()
+      if (!text) return []
+      if (/[.!?…]["'”’)\]]*$/.test(text)) return [text]
+      return [text.replace(/[,;:\s]+$/, "") + "."]
+    })
+    .join(" ")
 }
 
 /** The stderr line printed before each automatic retry. */

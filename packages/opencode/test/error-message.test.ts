@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test"
+import { ProviderError, ProviderErrorMessage } from "../src/provider"
+
+const NOW = Date.parse("2026-11-20T10:02:57Z")
+
+function rejected(message = "Invalid API key.") {
+  return ProviderError.classify({ status: 401, body: JSON.stringify({ type: "error", error: { type: "AuthError", message } }) }, NOW)
+}
+
+describe("the auth message says which key to fix", () => {
+  test("without context: no single fix is claimed, every place a key can come from is named", () => {
+    const text = ProviderErrorMessage.user(rejected(), NOW)
+    expect(text).toContain("The provider rejected the credentials (HTTP 401): Invalid API key.")
+    expect(text).toContain("opencode.json")
+    expect(text).toContain("environment")
+    expect(text).toContain("auth set")
+    // The record carries the same words.
+    expect(rejected().userMessage).toBe(text)
+  })
+
+  test("a key from OPENCODE_API_KEY: check or unset it (a saved key would be used first)", () => {
+    const text = ProviderErrorMessage.user(rejected(), NOW, { authSource: "env", authEnvVar: "OPENCODE_API_KEY", providerID: "opencode" })
+    expect(text).toBe(
+      "The provider rejected the credentials (HTTP 401): Invalid API key. " +
+        "The key from OPENCODE_API_KEY was rejected: check or unset it, or save a working key with `auth set opencode` (a saved key is used before OPENCODE_API_KEY).",
+    )
+  })
+
+  test("the apiKey in opencode.json: fix it there, `auth set` would not help", () => {
+    const text = ProviderErrorMessage.user(rejected(), NOW, { authSource: "config", providerID: "opencode-go" })
+    expect(text).toContain("The apiKey in opencode.json was rejected: fix or remove provider.opencode-go.options.apiKey")
+    expect(text).not.toContain("auth set")
+  })
+
+  test("the saved key: re-enter it with auth set", () => {
+    const text = ProviderErrorMessage.user(rejected(), NOW, { authSource: "auth", providerID: "opencode" })
+    expect(text).toContain("The saved key was rejected: re-enter it with `auth set opencode`.")
+  })
+
+  test("no key or only the anonymous one: save one", () => {
+    expect(ProviderErrorMessage.user(rejected(), NOW, { authSource: "public", providerID: "opencode" })).toContain(
+      "No API key was sent, only anonymous access: this model needs one. Save it with `auth set opencode`.",
+    )
+    expect(ProviderErrorMessage.user(rejected(), NOW, { authSource: "none", providerID: "mine" })).toContain(
+      "No key is configured for mine: save one with `auth set mine` or set provider.mine.options.apiKey in opencode.json.",
+    )
+  })
+
+  test("context is only used for the auth kind", () => {
+    const limited = ProviderError.classify({ status: 429, headers: [["retry-after", "60"]], body: JSON.stringify({ type: "error", error: { type: "FreeUsageLimitError", message: "x" } }) }, NOW)
+    expect(ProviderErrorMessage.user(limited, NOW, { authSource: "env", authEnvVar: "OPENCODE_API_KEY" })).toBe(ProviderErrorMessage.user(limited, NOW))
+  })
+})
+
+describe("sentences are joined without doubled punctuation", () => {
+  test("an upstream message ending in a full stop gives one full stop", () => {
+    for (const source of [undefined, "env", "config", "auth", "public", "none"] as const) {
+      const text = ProviderErrorMessage.user(rejected("Invalid API key."), NOW, source ? { authSource: source, authEnvVar: "OPENCODE_API_KEY" } : undefined)
+      expect(text).not.toMatch(/[.!?]\./)
+    }
+    const unavailable = ProviderError.classify({ status: 401, body: JSON.stringify({ type: "error", error: { type: "ModelError", message: "Model not supported." } }) }, NOW)
+    expect(unavailable.userMessage).toBe("This model is not available with your key or plan: Model not supported. Run `models` to see the ones you can use.")
+  })
+
+  test("an upstream message without one gets one; other endings are kept", () => {
+    expect(ProviderErrorMessage.user(rejected("Invalid API key"), NOW)).toStartWith("The provider rejected the credentials (HTTP 401): Invalid API key. ")
+    expect(ProviderErrorMessage.user(rejected("Who are you?"), NOW)).toStartWith("The provider rejected the credentials (HTTP 401): Who are you? ")
+    const invalid = ProviderError.classify({ status: 400, body: JSON.stringify({ error: { type: "invalid_request_error", message: "bad schema." } }) }, NOW)
+    expect(invalid.userMessage).toBe("The provider rejected the request (HTTP 400): bad schema.")
+  })
+
+  test("sentences() itself", () => {
+    expect(ProviderErrorMessage.sentences("One.", "Two", "Three!", "", undefined, "Four?")).toBe("One. Two. Three! Four?")
+    expect(ProviderErrorMessage.sentences("Ends with a colon:", "Next.")).toBe("Ends with a colon. Next.")
+    expect(ProviderErrorMessage.sentences("Quoted \"end.\"", "Next")).toBe('Quoted "end." Next.')
+    expect(ProviderErrorMessage.sentences("Ellipsis…", "  padded.  ")).toBe("Ellipsis… padded.")
+  })
+})
