@@ -56,6 +56,52 @@ describe("cli usage", () => {
     expect(out.stdout + out.stderr).not.toContain(goKey)
   })
 
+  test("go with nothing saved uses OPENCODE_API_KEY, as the runtime would", async () => {
+    const local = await makeInstall({ OPENCODE_API_KEY: goKey })
+    try {
+      const out = await runCli(["usage", "go", "--base-url", sim.goBaseURL, "--json"], local.env)
+      expect(out.stderr).not.toContain("no Go API key")
+      expect(out.code).toBe(0)
+      expect(JSON.parse(out.stdout)).toHaveProperty("rolling.percent")
+      expect(out.stdout + out.stderr).not.toContain(goKey)
+    } finally {
+      await local.cleanup()
+    }
+  })
+
+  test("go follows the runtime's precedence: opencode.json > saved opencode-go > OPENCODE_API_KEY > saved opencode", async () => {
+    const wrong = plantedSecret("sk-wrong")
+    // Each case: the Go key in one place, a wrong key in the place just below it (or above, for the
+    // last-resort saved opencode key). Only the right pick reaches the simulator with a known key.
+    const cases: { env?: Record<string, string>; config?: string; saved?: Record<string, string> }[] = [
+      { config: goKey, saved: { "opencode-go": wrong } },
+      { saved: { "opencode-go": goKey }, env: { OPENCODE_API_KEY: wrong } },
+      { env: { OPENCODE_API_KEY: goKey }, saved: { opencode: wrong } },
+      { saved: { opencode: goKey } },
+    ]
+    for (const c of cases) {
+      const local = await makeInstall(c.env ?? {})
+      try {
+        if (c.config) await local.writeConfig({ provider: { "opencode-go": { options: { apiKey: c.config } } } })
+        for (const [id, key] of Object.entries(c.saved ?? {})) await Auth.set(id, { type: "api", key }, local.env)
+        const out = await runCli(["usage", "go", "--base-url", sim.goBaseURL, "--json"], local.env)
+        expect({ case: c, code: out.code }).toEqual({ case: c, code: 0 })
+        expect(out.stdout + out.stderr).not.toContain(goKey)
+      } finally {
+        await local.cleanup()
+      }
+    }
+  })
+
+  test("go --base-url takes the origin too (as probe does) and adds /zen/go/v1", async () => {
+    await Auth.set("opencode-go", { type: "api", key: goKey }, install.env)
+    for (const base of [sim.url, `${sim.url}/`]) {
+      const out = await runCli(["usage", "go", "--base-url", base, "--json"], install.env)
+      expect(out.code).toBe(0)
+      expect(JSON.parse(out.stdout)).toHaveProperty("weekly.percent")
+    }
+  })
+
   test("a bad flag is a usage error naming it", async () => {
     const out = await runCli(["usage", "zen", "--cookie-flie", "x"], install.env)
     expect(out.code).toBe(2)

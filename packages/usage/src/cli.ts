@@ -14,6 +14,10 @@ export interface UsageIO {
   stderr(s: string): void
   env: Record<string, string | undefined>
   readFile(path: string): Promise<string>
+  /**
+   * The Go key to use when no --api-key-env is given. The caller decides which one; the opencode
+   * CLI gives the key its runtime would send to opencode-go (see GO_HELP).
+   */
   savedGoKey?: () => Promise<string | undefined>
   /** Test seams; production uses the global fetch and clock. */
   fetch?: FetchLike
@@ -46,13 +50,22 @@ session cookie; it may break whenever the dashboard changes.
   --json                print JSON instead of a table
 `
 
+/** The Go API's path under the gateway's origin. */
+const GO_API_PATH = new URL(DEFAULT_GO_BASE_URL).pathname
+
 const GO_HELP = `usage go [--api-key-env <VAR>] [--base-url <url>] [--json]
 
-EXPERIMENTAL: reads GET <base-url>/usage with a Go API key. Without
---api-key-env the saved opencode-go key is used.
+EXPERIMENTAL: reads GET <Go API base>/usage with a Go API key.
 
-  --api-key-env <VAR>   environment variable holding the Go API key
-  --base-url <url>      Go API base (default ${DEFAULT_GO_BASE_URL})
+Without --api-key-env, the key is the one the runtime would send to opencode-go:
+provider["opencode-go"].options.apiKey in opencode.json, else the key saved for
+opencode-go (auth set opencode-go), else OPENCODE_API_KEY; failing those, the
+key saved for opencode.
+
+  --api-key-env <VAR>   environment variable holding the Go API key (used instead of the above)
+  --base-url <url>      the Go API base (default ${DEFAULT_GO_BASE_URL}), or just an origin
+                        such as http://127.0.0.1:4096 (what probe --base-url takes): a URL
+                        with no path gets ${GO_API_PATH} added
   --json                print JSON instead of a table
 `
 
@@ -130,6 +143,13 @@ function checkBaseURL(raw: string): string {
   const loopback = u.hostname === "localhost" || u.hostname === "127.0.0.1" || u.hostname === "[::1]"
   if (u.protocol === "http:" && !loopback) throw badArgs("--base-url must use https (http is allowed only for localhost)")
   return raw
+}
+
+/** `usage go` takes the Go API base or, like probe, just the origin: an empty path means the gateway's Go API. */
+function goBaseURL(raw: string): string {
+  const u = new URL(raw)
+  if (u.pathname !== "" && u.pathname !== "/") return raw
+  return `${u.origin}${GO_API_PATH}`
 }
 
 export async function runUsageCommand(argv: string[], io: UsageIO): Promise<number> {
@@ -236,7 +256,7 @@ async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
     o.out(GO_HELP)
     return EXIT_OK
   }
-  const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_GO_BASE_URL)
+  const baseURL = goBaseURL(checkBaseURL(str(flags, "--base-url") ?? DEFAULT_GO_BASE_URL))
   const envName = str(flags, "--api-key-env")
   let apiKey: string | undefined
   if (envName !== undefined) {
@@ -244,7 +264,7 @@ async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
     if (!apiKey) throw badArgs(`--api-key-env: environment variable ${clip(envName)} is not set or empty`)
   } else {
     apiKey = (await io.savedGoKey?.())?.trim()
-    if (!apiKey) throw badArgs("no Go API key: pass --api-key-env <VAR> or save one for opencode-go first")
+    if (!apiKey) throw badArgs("no Go API key: pass --api-key-env <VAR>, set OPENCODE_API_KEY, or save one with `auth set opencode-go`")
   }
   o.secrets.push(apiKey)
   const now = io.now?.() ?? Date.now()

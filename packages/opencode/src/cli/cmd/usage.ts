@@ -1,16 +1,21 @@
-import { runUsageCommand } from "@pawwork/usage"
+import { runUsageCommand, UsageError } from "@pawwork/usage"
 import * as Auth from "../../auth"
+import { Provider } from "../../provider"
+import { RuntimeError } from "../../util/error"
 import type { IO } from "../io"
 
 export const help = `Usage: cli usage <zen|go> [options]   (EXPERIMENTAL)
 
   usage zen (--cookie-file <path> | --cookie-env <VAR>) [--workspace <id>] [--base-url <url>] [--json]
   usage zen --html-file <saved billing page> [--json]
-  usage go [--api-key-env <VAR>] [--base-url <url>] [--json]   (default: the saved opencode-go, else opencode, key)
+  usage go [--api-key-env <VAR>] [--base-url <url>] [--json]
+      default key: the one the runtime sends to opencode-go (opencode.json apiKey, else the saved
+      opencode-go key, else OPENCODE_API_KEY), else the saved opencode key;
+      --base-url: the Go API base (.../zen/go/v1) or just the origin, as probe takes it
 
 Run \`cli usage zen --help\` or \`cli usage go --help\` for details. See packages/usage/README.md.`
 
-/** `usage`: the experimental usage reader (packages/usage), given this install's saved Go key. */
+/** `usage`: the experimental usage reader (packages/usage), given the Go key this install would use. */
 export async function run(argv: string[], io: IO): Promise<number> {
   if (argv.length === 0) return io.stdout(help + "\n"), 2
   return runUsageCommand(argv, {
@@ -18,13 +23,26 @@ export async function run(argv: string[], io: IO): Promise<number> {
     stderr: io.stderr,
     env: io.env,
     readFile: (file) => Bun.file(file).text(),
-    // Go keys are OpenCode keys whose workspace has Go: a key saved for either provider works.
-    savedGoKey: async () => {
-      for (const id of ["opencode-go", "opencode"]) {
-        const saved = await Auth.get(id, io.env)
-        if (saved?.type === "api") return saved.key
-      }
-      return undefined
-    },
+    savedGoKey: () => goKey(io.env),
   })
+}
+
+/**
+ * The key `usage go` reads with when no --api-key-env is given: the one the runtime would send to
+ * opencode-go (Provider's own precedence: opencode.json apiKey, saved opencode-go key,
+ * OPENCODE_API_KEY), else, since Go keys are OpenCode keys whose workspace has Go, the saved
+ * opencode key. The anonymous `public` key is never one: it has no Go usage.
+ */
+async function goKey(env: Record<string, string | undefined>): Promise<string | undefined> {
+  let credential: Provider.Credential | undefined
+  try {
+    credential = (await Provider.list(env))["opencode-go"]?.credential
+  } catch (error) {
+    // An unreadable opencode.json or auth.json: say so instead of "unexpected failure".
+    if (RuntimeError.isInstance(error)) throw new UsageError("auth", `cannot tell which Go key to use: ${error.message}`)
+    throw error
+  }
+  if (credential?.key && (credential.source === "config" || credential.source === "auth" || credential.source === "env")) return credential.key
+  const saved = await Auth.get("opencode", env)
+  return saved?.type === "api" ? saved.key : undefined
 }
