@@ -266,27 +266,32 @@ describe("every gateway error, on the wire and through the runtime", () => {
     expect(info).toMatchObject({ kind: "auth", statusCode: 403, upstreamType: "EntitlementError", action: "stop" })
   })
 
-  test("a closed port: network, retried within bounds, then the turn ends", async () => {
-    const closed = await startSimulator({})
-    const url = closed.zenBaseURL
-    await closed.stop()
-    const made = await makeInstall()
-    installs.push(made)
-    await made.writeConfig({ provider: { opencode: { options: { baseURL: url } } } })
-    const model = await Provider.getModel("opencode", "big-pickle", made.env)
-    const sleeps: number[] = []
-    const result = await SessionProcessor.process({
-      model,
-      sessionID: "ses_net",
-      requestID: "msg_net",
-      messages: [{ role: "user", content: "hello" }],
-      decide: SessionRetry.policy({ random: () => 0.5 }),
-      sleep: async (ms) => void sleeps.push(ms),
-    })
-    if (result.ok) throw new Error("expected a network failure")
-    expect(result.failure).toMatchObject({ kind: "network", statusCode: null, retryable: true })
-    expect(result.attempts).toBe(SessionRetry.MAX_ATTEMPTS)
-    expect(sleeps).toEqual([2000, 4000, 8000])
+  test("a server that drops every connection: network, retried within bounds, then the turn ends", async () => {
+    // Not a stopped simulator's port: another process could take it in between. This listener
+    // stays bound for the whole test and closes each connection unanswered, so every attempt
+    // fails the same way (ECONNRESET) whatever else runs on the machine.
+    const dropping = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: (socket) => void socket.end(), data() {} } })
+    try {
+      const made = await makeInstall()
+      installs.push(made)
+      await made.writeConfig({ provider: { opencode: { options: { baseURL: `http://127.0.0.1:${dropping.port}/zen/v1` } } } })
+      const model = await Provider.getModel("opencode", "big-pickle", made.env)
+      const sleeps: number[] = []
+      const result = await SessionProcessor.process({
+        model,
+        sessionID: "ses_net",
+        requestID: "msg_net",
+        messages: [{ role: "user", content: "hello" }],
+        decide: SessionRetry.policy({ random: () => 0.5 }),
+        sleep: async (ms) => void sleeps.push(ms),
+      })
+      if (result.ok) throw new Error("expected a network failure")
+      expect(result.failure).toMatchObject({ kind: "network", statusCode: null, retryable: true, upstreamCode: "ECONNRESET" })
+      expect(result.attempts).toBe(SessionRetry.MAX_ATTEMPTS)
+      expect(sleeps).toEqual([2000, 4000, 8000])
+    } finally {
+      dropping.stop(true)
+    }
   })
 })
 
