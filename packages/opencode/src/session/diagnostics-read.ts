@@ -111,9 +111,28 @@ function parse(text: string): Entry | undefined {
   const checked = Entry.safeParse(json)
   if (!checked.success) return undefined
   const entry = checked.data
-  // A log is untrusted input like any other: scrub the one free-text field again on the way out.
+  // A log is untrusted input like any other, and these fields go into a terminal table: a record
+  // whose identifiers are not plain printable text was not written by the runtime, and is refused.
+  for (const [key, value] of Object.entries(entry)) {
+    if (typeof value !== "string" || key === "message") continue
+    if (!(FIELD[key] ?? PRINTABLE).test(value)) return undefined
+  }
+  // The one free-text field is cleaned (control characters dropped, scrubbed again) rather than refused.
   if (entry.event === "provider.failure" && entry.message !== undefined) entry.message = bounded(entry.message, MESSAGE_MAX)
   return entry
+}
+
+// Letters, marks, digits, punctuation, symbols and the plain space: no control, format (bidi,
+// zero-width) or separator characters, nothing a terminal acts on. The runtime writes these fields
+// through ids it made or through bounded(), so its own records always pass.
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u
+// Fields with a known shape are held to it.
+const FIELD: Record<string, RegExp> = {
+  keyFingerprint: /^fp_[0-9a-f]{12}$/,
+  installFingerprint: /^fp_[0-9a-f]{12}$/,
+  authEnvVar: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+  runtimeVersion: /^[0-9A-Za-z.+-]{1,64}$/,
+  stopReason: /^[a-z_]{1,32}$/,
 }
 
 // ---- the identity log -------------------------------------------------------------------------

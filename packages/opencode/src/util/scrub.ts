@@ -30,7 +30,16 @@ export function scrub(text: string): string {
   return out
 }
 
-/** Scrubs, collapses whitespace and bounds the length, scrubbing first so no cut-off key survives. */
+// Control characters (C0 except the whitespace collapsed below, DEL, C1), format characters (bidi
+// overrides, zero-width) and lone surrogates: a terminal obeys the first (ESC sequences), the others
+// hide or reorder what a reader sees.
+const INVISIBLE = /(?![\t\n\v\f\r])[\p{Cc}\p{Cf}\p{Cs}]/gu
+
+/**
+ * Drops control and invisible characters, scrubs, collapses whitespace and bounds the length.
+ * Control characters go before scrubbing, so one cannot split a key into pieces too short for the
+ * rules that would join up again afterwards; scrubbing goes before the cut, so no cut-off key survives.
+ */
 export function bounded(text: string, max: number): string {
   let window = text
   if (text.length > max * 4) {
@@ -39,6 +48,6 @@ export function bounded(text: string, max: number): string {
     const lastSpace = window.search(/\s\S*$/)
     if (lastSpace > 0) window = window.slice(0, lastSpace)
   }
-  const clean = scrub(window).replace(/\s+/g, " ").trim()
+  const clean = scrub(window.replace(INVISIBLE, "")).replace(/\s+/g, " ").trim()
   return clean.length > max ? clean.slice(0, max - 1) + "…" : clean
 }
