@@ -176,6 +176,23 @@ describe("cli run against `bun run sim`", () => {
     }
   })
 
+  test("a rejected key is explained by where it came from", async () => {
+    const local = await makeInstall()
+    try {
+      await local.writeConfig({ provider: { opencode: { options: { baseURL: sim.zenBaseURL } } } })
+      sim.reset()
+      sim.configure({ faults: [] })
+      const env = await runCli(["run", "hi"], { ...local.env, OPENCODE_API_KEY: "sk-unknown-to-the-gateway" })
+      expect(env.code).toBe(1)
+      expect(env.stderr).toContain("The key from OPENCODE_API_KEY was rejected")
+      await Auth.set("opencode", { type: "api", key: "sk-saved-unknown" }, local.env)
+      const saved = await runCli(["run", "hi"], local.env)
+      expect(saved.stderr).toContain("The saved key was rejected: re-enter it with `auth set opencode`")
+    } finally {
+      await local.cleanup()
+    }
+  })
+
   test("a run that fails prints one paragraph on stderr, no stack unless --debug", async () => {
     sim.reset()
     sim.configure({ faults: [{ status: 401, type: "AuthError", message: "Invalid API key.", count: 2 }] })

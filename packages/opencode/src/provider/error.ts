@@ -196,12 +196,15 @@ export function withoutSecrets(info: Info, secrets: readonly (string | undefined
   return out as Info
 }
 
-/** Never throws: whatever it is given, a valid record comes back. */
-export function classify(input: unknown, now: number | Date = Date.now()): Info {
+/**
+ * Never throws: whatever it is given, a valid record comes back. `context` (where the request's key
+ * came from) only sharpens the user message: a rejected env key is fixed differently from a saved one.
+ */
+export function classify(input: unknown, now: number | Date = Date.now(), context?: ErrorMessage.UserMessageContext): Info {
   let at = typeof now === "number" ? now : now instanceof Date ? now.getTime() : NaN
   if (!Number.isFinite(at) || Math.abs(at) > 8e15) at = Date.now()
   try {
-    return build(gather(input), at)
+    return build(gather(input), at, context)
   } catch {
     // A hostile input (throwing getters, revoked proxies) still gets a record.
     return finish(
@@ -249,7 +252,7 @@ export function isTransient(kind: Kind) {
   return TRANSIENT.has(kind)
 }
 
-function build(facts: Facts, now: number): Info {
+function build(facts: Facts, now: number, context: ErrorMessage.UserMessageContext | undefined): Info {
   let kind: Kind | null = null
   let scope: QuotaScope | null = null
   const gateway = facts.type !== null && Object.hasOwn(GATEWAY, facts.type) ? GATEWAY[facts.type] : undefined
@@ -305,11 +308,12 @@ function build(facts: Facts, now: number): Info {
       message: bounded(message, MESSAGE_MAX),
     },
     now,
+    context,
   )
 }
 
-function finish(info: Omit<Info, "userMessage">, now: number): Info {
-  return { ...info, userMessage: ErrorMessage.user(info, now) }
+function finish(info: Omit<Info, "userMessage">, now: number, context?: ErrorMessage.UserMessageContext): Info {
+  return { ...info, userMessage: ErrorMessage.user(info, now, context) }
 }
 
 function gather(input: unknown): Facts {

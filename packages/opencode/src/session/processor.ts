@@ -52,7 +52,9 @@ export async function process(input: Input): Promise<Result> {
       input.onSuccess?.(attempt, outcome.usage)
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
-    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now()), [
+    const { credential, id: providerID } = input.model.provider
+    const context = { authSource: credential.source, providerID, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
+    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now(), context), [
       input.model.provider.credential.key,
       input.model.install?.token,
     ])
