@@ -303,12 +303,13 @@ describe("a record for every failed attempt of every kind the gateway produces",
     })
   }
 
-  test("network (closed port): every attempt recorded, no status, the address in the finding", async () => {
-    const closed = await startSimulator({})
-    const url = closed.zenBaseURL
-    await closed.stop()
+  test("network (connection dropped): every attempt recorded, no status, the address in the finding", async () => {
+    // A listener that stays bound and closes every connection: unlike a stopped server's port, no
+    // other process can take it over while the test runs.
+    const dropping = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: (socket) => void socket.end(), data() {} } })
+    const url = `http://127.0.0.1:${dropping.port}/zen/v1`
     sim.configure(BASE)
-    const t = await turn("opencode/big-pickle", { baseURL: url })
+    const t = await turn("opencode/big-pickle", { baseURL: url }).finally(() => dropping.stop(true))
     checkRecords(t.failures, t, "network")
     expect(t.failures).toHaveLength(SessionRetry.MAX_ATTEMPTS)
     for (const r of t.failures) {
