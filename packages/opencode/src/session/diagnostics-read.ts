@@ -54,12 +54,17 @@ export async function logFiles(dir: string): Promise<string[]> {
     .map((f) => path.join(dir, f.name))
 }
 
-/** The files behind a `diagnose` argument: a log file, a log directory, or a data dir with log/. */
-export async function locate(target: string): Promise<string[]> {
+/**
+ * The files behind a `diagnose` argument: a log file, a log directory, or a data dir with log/.
+ * `missingIsEmpty` is for the default directory: an install that never logged has none, and that
+ * is "nothing recorded yet", not an error. A path the user names must exist.
+ */
+export async function locate(target: string, options: { missingIsEmpty?: boolean } = {}): Promise<string[]> {
   let stat
   try {
     stat = await fs.stat(target)
-  } catch {
+  } catch (error) {
+    if (options.missingIsEmpty && (error as NodeJS.ErrnoException).code === "ENOENT") return []
     throw new LogNotFoundError(target)
   }
   if (!stat.isDirectory()) return [target]

@@ -43,7 +43,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const since = values.since === undefined ? undefined : parseSince(values.since, Date.now())
   const targets = positionals.length ? positionals : [SessionDiagnostics.logDir(io.env)]
   const files: string[] = []
-  for (const target of targets) files.push(...(await DiagnosticsRead.locate(target)))
+  // The default log directory is only created by the first write: missing, it is simply empty.
+  for (const target of targets) files.push(...(await DiagnosticsRead.locate(target, { missingIsEmpty: !positionals.length })))
   const { entries, skipped } = await DiagnosticsRead.read(files, {
     ...(values.session !== undefined ? { sessionID: values.session } : {}),
     ...(since !== undefined ? { since } : {}),
