@@ -4,7 +4,8 @@ import path from "node:path"
 import * as Auth from "../src/auth"
 import * as Identity from "../src/auth/identity"
 import { fingerprint } from "../src/util/fingerprint"
-import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
+import * as DiagnosticsRead from "../src/session/diagnostics-read"
+import { CLI, makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { tokenOf } from "./fixture/sim-install"
 
 /** What `diagnose` reads: the default log directory may not exist yet; a named path must. */
@@ -56,4 +57,32 @@ describe("diagnose on an install without a log directory", () => {
     expect(code).toBe(1)
     expect(stderr).toContain(`${missing} does not exist`)
   }, 30_000)
+})
+
+describe("only regular files are read", () => {
+  test("a device named on the command line is refused, not read forever", async () => {
+    const install = await freshInstall()
+    // Killed at the timeout so a regression fails the test instead of leaving a process spinning.
+    const proc = Bun.spawn(["bun", CLI, "diagnose", "/dev/zero"], {
+      env: install.env as Record<string, string>,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 20_000,
+    })
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited])
+    expect(code).toBe(1)
+    expect(stderr).toContain("/dev/zero is not a regular file")
+  }, 30_000)
+
+  test("a FIFO among the logs of a directory is refused", async () => {
+    const install = await freshInstall()
+    const dir = path.join(install.root, "logs")
+    await fs.mkdir(dir)
+    await fs.writeFile(path.join(dir, "provider.1.jsonl"), "")
+    const fifo = path.join(dir, "provider.jsonl")
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0)
+    await expect(DiagnosticsRead.locate(dir)).rejects.toBeInstanceOf(DiagnosticsRead.NotALogFileError)
+    await expect(DiagnosticsRead.locate(fifo)).rejects.toBeInstanceOf(DiagnosticsRead.NotALogFileError)
+  })
 })

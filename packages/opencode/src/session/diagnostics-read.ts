@@ -24,6 +24,14 @@ export class LogNotFoundError extends RuntimeError {
   }
 }
 
+export class NotALogFileError extends RuntimeError {
+  readonly code = "diagnostics_not_a_file"
+  constructor(readonly target: string) {
+    super(`${target} is not a regular file (a device, a FIFO or a socket is never a diagnostics log). Point \`diagnose\` at a diagnostics log file, a log directory or a data directory.`)
+    this.name = "NotALogFileError"
+  }
+}
+
 export interface Filter {
   sessionID?: string
   /** Epoch ms: records before it are left out. */
@@ -67,9 +75,29 @@ export async function locate(target: string, options: { missingIsEmpty?: boolean
     if (options.missingIsEmpty && (error as NodeJS.ErrnoException).code === "ENOENT") return []
     throw new LogNotFoundError(target)
   }
-  if (!stat.isDirectory()) return [target]
+  if (!stat.isDirectory()) {
+    // Only a regular file ends: /dev/zero or a FIFO would be read forever.
+    if (!stat.isFile()) throw new NotALogFileError(target)
+    return [target]
+  }
   const direct = await logFiles(target)
-  return direct.length ? direct : logFiles(path.join(target, "log"))
+  return regularFiles(direct.length ? direct : await logFiles(path.join(target, "log")))
+}
+
+/** The files of a directory listing that are regular files; one that vanished since (a rotation) is left out. */
+async function regularFiles(files: string[]): Promise<string[]> {
+  const kept: string[] = []
+  for (const file of files) {
+    let stat
+    try {
+      stat = await fs.stat(file)
+    } catch {
+      continue
+    }
+    if (!stat.isFile()) throw new NotALogFileError(file)
+    kept.push(file)
+  }
+  return kept
 }
 
 export async function read(files: string[], filter: Filter = {}): Promise<Result> {
