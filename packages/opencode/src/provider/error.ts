@@ -1,6 +1,6 @@
 import { APICallError } from "ai"
 import { z } from "zod"
-import { bounded, scrub } from "../util/scrub"
+import { bounded, removeValues, scrub } from "../util/scrub"
 import * as ErrorMessage from "./error-message"
 import * as RetryAfter from "./retry-after"
 
@@ -181,26 +181,30 @@ interface Facts {
 }
 
 /**
- * The record with every occurrence of the given secrets (the request's own key, the install token)
- * replaced. classify's scrubber recognises credential-shaped text; a gateway that echoes the key it
- * was given ("Invalid API key zen_abc for workspace ...") may echo one of any shape, and the caller,
- * which knows the exact values, removes them before the record reaches a screen or a log.
+ * The record with every occurrence of the given secrets replaced, in every text field: a backstop
+ * behind classify's own removal, for records made without the secrets at hand.
  */
 export function withoutSecrets(info: Info, secrets: readonly (string | undefined)[]): Info {
-  // `public` is the anonymous key, not a secret; very short values would mangle ordinary words.
-  const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6 && s !== "public")
-  if (!known.length) return info
-  const clean = (text: string) => known.reduce((out, secret) => out.split(secret).join("[redacted]"), text)
   const out: Record<string, unknown> = { ...info }
-  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = clean(value)
+  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = removeValues(value, secrets)
   return out as Info
 }
 
+/** What the caller knows about the request: where its key came from, and the secret values it carried. */
+export interface Context extends ErrorMessage.UserMessageContext {
+  /**
+   * Exact secret values the request carried (see Provider.secretsOf). A gateway may echo a key of any
+   * shape; they are removed from the upstream text before it is cut to length, so no fragment survives.
+   */
+  secrets?: readonly (string | undefined)[]
+}
+
 /**
- * Never throws: whatever it is given, a valid record comes back. `context` (where the request's key
- * came from) only sharpens the user message: a rejected env key is fixed differently from a saved one.
+ * Never throws: whatever it is given, a valid record comes back. `context` says where the request's
+ * key came from (a rejected env key is fixed differently from a saved one) and which secret values
+ * the request carried, so none of them can reach the record.
  */
-export function classify(input: unknown, now: number | Date = Date.now(), context?: ErrorMessage.UserMessageContext): Info {
+export function classify(input: unknown, now: number | Date = Date.now(), context?: Context): Info {
   let at = typeof now === "number" ? now : now instanceof Date ? now.getTime() : NaN
   if (!Number.isFinite(at) || Math.abs(at) > 8e15) at = Date.now()
   try {
@@ -252,7 +256,7 @@ export function isTransient(kind: Kind) {
   return TRANSIENT.has(kind)
 }
 
-function build(facts: Facts, now: number, context: ErrorMessage.UserMessageContext | undefined): Info {
+function build(facts: Facts, now: number, context: Context | undefined): Info {
   let kind: Kind | null = null
   let scope: QuotaScope | null = null
   const gateway = facts.type !== null && Object.hasOwn(GATEWAY, facts.type) ? GATEWAY[facts.type] : undefined
@@ -289,7 +293,7 @@ function build(facts: Facts, now: number, context: ErrorMessage.UserMessageConte
   }
   const network = kind === "network" ? facts.network : null
   const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
-  const message = facts.message ?? facts.errorText ?? ""
+  const message = removeValues(facts.message ?? facts.errorText ?? "", context?.secrets)
   return finish(
     {
       kind,

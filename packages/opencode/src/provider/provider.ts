@@ -222,6 +222,33 @@ export async function defaultModel(env: Paths.Env = process.env) {
   return info.model ? parseModel(info.model) : DEFAULT_MODEL
 }
 
+/**
+ * Every secret value a request to this model carries, for removal from anything printed or logged:
+ * the key, the install token, opencode.json header values, and the credentials a base URL may hold
+ * (userinfo, query values). `public` is left out: it is the anonymous key, not a secret.
+ */
+export function secretsOf(resolved: Selection & { install?: { token?: string } }): string[] {
+  const { provider } = resolved
+  const out = [provider.credential.key, resolved.install?.token, ...Object.values(provider.headers)]
+  try {
+    const url = new URL(provider.baseURL)
+    out.push(decodeURIComponent(url.username), decodeURIComponent(url.password), ...url.searchParams.values())
+  } catch {
+    // not a URL: languageModel refuses it before anything is sent
+  }
+  // Values under 6 characters are left out: removing "v1" or "blue" everywhere would mangle ordinary
+  // text, and nothing that short protects anything.
+  return out.filter((s): s is string => typeof s === "string" && s.length >= 6 && s !== "public")
+}
+
+// The SDK appends "/chat/completions" to the base URL as a string, so a query in it would swallow
+// the path; it goes through the SDK's queryParams instead.
+function splitQuery(baseURL: string): { baseURL: string; queryParams?: Record<string, string> } {
+  const at = baseURL.indexOf("?")
+  if (at < 0) return { baseURL }
+  return { baseURL: stripSlash(baseURL.slice(0, at)), queryParams: Object.fromEntries(new URLSearchParams(baseURL.slice(at + 1))) }
+}
+
 const models = new Map<string, LanguageModel>()
 
 /**
@@ -239,7 +266,7 @@ export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): La
   if (cached) return cached
   const model = createOpenAICompatible({
     name: provider.id,
-    baseURL: provider.baseURL,
+    ...splitQuery(provider.baseURL),
     ...(provider.credential.key !== undefined ? { apiKey: provider.credential.key } : {}),
     ...(Object.keys(provider.headers).length ? { headers: provider.headers } : {}),
     includeUsage: true,

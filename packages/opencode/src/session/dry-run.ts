@@ -63,7 +63,7 @@ export interface Report {
 
 export function report(model: Provider.Resolved, request: Captured): Report {
   const { credential } = model.provider
-  const secrets = [credential.key, model.install.token].filter((s): s is string => !!s && s !== "public")
+  const secrets = Provider.secretsOf(model)
   const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(fingerprint(secret)), text)
   // Headers from opencode.json `options.headers` may carry credentials of their own (an x-api-key).
   const configured = new Set(Object.keys(model.provider.headers).map((name) => name.toLowerCase()))

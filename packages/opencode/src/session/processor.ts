@@ -1,5 +1,6 @@
 import type { LanguageModelUsage } from "ai"
 import * as ProviderError from "../provider/error"
+import { Provider } from "../provider"
 import * as SessionLLM from "./llm"
 
 /** What to do after a failed attempt. Decided by session/retry.ts; the processor only carries it out. */
@@ -53,11 +54,9 @@ export async function process(input: Input): Promise<Result> {
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
     const { credential, id: providerID } = input.model.provider
-    const context = { authSource: credential.source, providerID, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
-    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now(), context), [
-      input.model.provider.credential.key,
-      input.model.install?.token,
-    ])
+    const secrets = Provider.secretsOf(input.model)
+    const context = { authSource: credential.source, providerID, secrets, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
+    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now(), context), secrets)
     const failure: AttemptFailure = { attempt, error: outcome.error, streamedText: outcome.streamedText, info }
     const decision: Decision = outcome.streamedText || !input.decide ? { action: "stop" } : input.decide(failure)
     input.onFailure?.(failure, decision)

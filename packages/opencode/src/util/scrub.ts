@@ -24,6 +24,17 @@ const RULES: [RegExp, string | ((match: string, ...groups: string[]) => string)]
   [/[A-Za-z0-9_-]{32,}/g, (m) => (/\d/.test(m) && /[A-Za-z]/.test(m) ? REDACTED : m)],
 ]
 
+/**
+ * Removes known secret values (the request's own key, install token, configured header values)
+ * whatever their shape: the caller knows them exactly, and the rules above only catch shapes.
+ * `public`, the anonymous key, is no secret; very short values would mangle ordinary words.
+ */
+export function removeValues(text: string, secrets: readonly (string | undefined)[] | undefined): string {
+  let out = text
+  for (const secret of secrets ?? []) if (secret && secret.length >= 6 && secret !== "public") out = out.split(secret).join(REDACTED)
+  return out
+}
+
 export function scrub(text: string): string {
   let out = text
   for (const [pattern, replacement] of RULES) out = out.replace(pattern, replacement as never)
