@@ -3,7 +3,7 @@ import fs from "node:fs/promises"
 import path from "node:path"
 import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import { ProviderError } from "../src/provider"
-import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
+import { makeInstall, keyShapedSecret, runCli, type TestInstall } from "./fixture/install"
 
 const NOW = "2026-11-21T10:02:57Z"
 let install: TestInstall
@@ -74,7 +74,7 @@ describe("cli classify", () => {
   })
 
   test("a planted key in the pasted body is redacted in both outputs", async () => {
-    const key = plantedSecret("sk-classify")
+    const key = keyShapedSecret("sk-classify")
     const file = path.join(install.root, "secret.json")
     await fs.writeFile(file, JSON.stringify({ error: { type: "AuthError", message: `Invalid API key ${key}` } }))
     for (const extra of [[], ["--json"]]) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { APICallError } from "ai"
 import { ProviderError } from "../src/provider"
-import { plantedSecret } from "./fixture/install"
+import { keyShapedSecret } from "./fixture/install"
 
 const NOW = Date.parse("2026-11-21T10:02:57Z")
 const gateway = (type: string, metadata?: Record<string, unknown>, message = "Message localisé") =>
@@ -140,7 +140,7 @@ describe("ProviderError.classify", () => {
   })
 
   test("credentials in an upstream message are scrubbed", () => {
-    const key = plantedSecret("sk")
+    const key = keyShapedSecret("sk")
     const hex = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "")
     const body = JSON.stringify({
       error: { type: "AuthError", message: `Invalid key ${key}; Authorization: Bearer ${hex} cookie: auth=${hex}; api_key=${key.slice(3)}` },
