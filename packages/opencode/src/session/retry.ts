@@ -77,9 +77,9 @@ export function delay(attempt: number, r: number, options: Partial<Options> = {}
   return Math.min(o.maxBackoffMs, Math.round(base * (1 - o.jitter + 2 * o.jitter * unit(() => r))))
 }
 
-/** SessionProcessor's `decide`: the record the processor attached (or one made here) through `next`. */
+/** SessionProcessor's `decide`: the record the processor attached, through `next`. */
 export function policy(options: Partial<Options> = {}) {
-  return (failure: AttemptFailure): Decision => next(failure.info ?? ProviderError.classify(failure.error), failure.attempt, options)
+  return (failure: AttemptFailure): Decision => next(failure.info, failure.attempt, options)
 }
 
 /**
