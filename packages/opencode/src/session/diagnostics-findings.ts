@@ -56,18 +56,35 @@ export function summary(groups: Group[]): Summary {
 export function findings(groups: Group[]): string[] {
   const counts = new Map<string, number>()
   const add = (text: string) => counts.set(text, (counts.get(text) ?? 0) + 1)
-  let notSent = 0
+  let optedOut = 0
+  let notGateway = 0
+  const elsewhere = new Set<string>()
   for (const g of groups) {
     const last = g.failures.at(-1)
     if (last) add(situation(g, last))
     const any = g.failures[0] ?? g.success
-    if (any && !any.installHeaderSent) notSent++
+    if (!any || any.installHeaderSent) continue
+    // An opted-out install has no identity, so its records carry no fingerprint. A record with a
+    // fingerprint whose header did not go out is a provider the header is never sent to: only the
+    // built-in gateway providers (opencode, opencode-go) get it, not user-declared opencode* ones.
+    if (any.installFingerprint === undefined) optedOut++
+    else {
+      notGateway++
+      elsewhere.add(any.providerID)
+    }
   }
   const out = [...counts].map(([text, n]) => (n > 1 ? `${text} (${n} requests)` : text))
-  if (notSent)
+  if (optedOut)
     out.push(
-      `Identity header not sent on ${plural(notSent, "request")}: the install identity is turned off (opted out), so the gateway could tell this install apart only by its network.`,
+      `Identity header not sent on ${plural(optedOut, "request")}: the install identity is turned off (opted out), so the gateway could tell this install apart only by its network.`,
     )
+  if (notGateway) {
+    const many = elsewhere.size > 1
+    out.push(
+      `Identity header not sent on ${plural(notGateway, "request")} to ${[...elsewhere].sort().join(", ")}: ` +
+        `${many ? "not built-in OpenCode gateway providers" : "not a built-in OpenCode gateway provider"} (only opencode and opencode-go are), so the install identity is never sent there.`,
+    )
+  }
   return out
 }
 

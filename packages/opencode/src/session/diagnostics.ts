@@ -38,9 +38,9 @@ const identity = {
   authEnvVar: z.string().max(128).optional(),
   /** Fingerprint of the key, when a real key (not `public`) was sent. */
   keyFingerprint: z.string().max(32).optional(),
-  /** Fingerprint of the install identity, when there is one (absent when opted out). */
+  /** Fingerprint of the install identity, when there is one (absent when opted out, and only then). */
   installFingerprint: z.string().max(32).optional(),
-  /** Whether `x-pawwork-install` went out. */
+  /** Whether `x-pawwork-install` went out: false when opted out (no installFingerprint) or when the provider is not a built-in gateway one. */
   installHeaderSent: z.boolean(),
   /** 1-based attempt number (failure), or the attempts the request took (request). */
   attempt: z.number().int().min(1).max(1000),
