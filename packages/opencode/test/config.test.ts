@@ -32,6 +32,20 @@ describe("opencode.json", () => {
     expect(error.message).toMatch(/line 3, column \d+: expected a property name/)
   })
 
+  test("a JSON error's position is the raw file's: the same whatever length an {env:VAR} value has", async () => {
+    await install.writeConfig('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}", } } } }')
+    const column = async (value: string) => {
+      const error = await Config.load({ ...install.env, MY_KEY: value }).catch((e) => e)
+      expect(error).toBeInstanceOf(Config.ConfigInvalidError)
+      return /line 1, column (\d+)/.exec(error.message)?.[1]
+    }
+    const long = await column("x".repeat(40))
+    expect(long).toBeDefined()
+    expect(await column("x")).toBe(long)
+    // The column of the stray `}` in the file as written.
+    expect(long).toBe(String('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}", '.length + 1))
+  })
+
   test("a wrong type names the field", async () => {
     await install.writeConfig({ provider: { opencode: { options: { baseURL: 42 } } } })
     await expect(Config.load(install.env)).rejects.toThrow(/provider\.opencode\.options\.baseURL/)

@@ -73,9 +73,13 @@ export async function load(env: Paths.Env = process.env): Promise<{ file: string
 }
 
 export function parse(file: string, text: string, env: Paths.Env = process.env): Info {
-  const substituted = substituteEnv(text, env)
-  const json = Json.parse(substituted)
-  if (!json.ok) throw new ConfigInvalidError(file, `it is not valid JSON (${Json.describe(json)})`)
+  // Errors are located on the file as written: a position found after substitution would point
+  // at the wrong column and reveal how long the substituted secret is. References sit inside
+  // strings and substitution JSON-escapes, so a valid raw file stays valid once substituted.
+  const raw = Json.parse(text)
+  if (!raw.ok) throw new ConfigInvalidError(file, `it is not valid JSON (${Json.describe(raw)})`)
+  const json = Json.parse(substituteEnv(text, env))
+  if (!json.ok) throw new ConfigInvalidError(file, "it is not valid JSON once its {env:VAR} references are substituted")
   const result = Info.safeParse(json.value)
   if (!result.success) {
     const issue = result.error.issues[0]!
