@@ -102,6 +102,36 @@ describe("cli usage", () => {
     }
   })
 
+  test("go without --base-url sends the key only to the opencode-go base URL configured in opencode.json (a relay)", async () => {
+    const seen: { path: string; authorization: string | null }[] = []
+    // The relay stands in for the configured host and forwards to the simulator.
+    const relay = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (req) => {
+        const url = new URL(req.url)
+        seen.push({ path: url.pathname, authorization: req.headers.get("authorization") })
+        return fetch(`${sim.goBaseURL}/usage`, { headers: { authorization: req.headers.get("authorization") ?? "" } })
+      },
+    })
+    // Anything not on loopback goes to a proxy that does not exist: a regression fails here
+    // instead of sending the planted key to the real gateway.
+    const dead = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(null, { status: 502 }) })
+    const deadURL = `http://127.0.0.1:${dead.port}`
+    const local = await makeInstall({ HTTPS_PROXY: deadURL, https_proxy: deadURL, HTTP_PROXY: deadURL, http_proxy: deadURL, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" })
+    try {
+      await local.writeConfig({ provider: { "opencode-go": { options: { baseURL: `http://127.0.0.1:${relay.port}/relay/go/v1`, apiKey: goKey } } } })
+      const out = await runCli(["usage", "go", "--json"], local.env)
+      expect(seen).toEqual([{ path: "/relay/go/v1/usage", authorization: `Bearer ${goKey}` }])
+      expect(out.code).toBe(0)
+      expect(out.stdout + out.stderr).not.toContain(goKey)
+    } finally {
+      relay.stop(true)
+      dead.stop(true)
+      await local.cleanup()
+    }
+  })
+
   test("a bad flag is a usage error naming it", async () => {
     const out = await runCli(["usage", "zen", "--cookie-flie", "x"], install.env)
     expect(out.code).toBe(2)

@@ -19,6 +19,11 @@ export interface UsageIO {
    * CLI gives the key its runtime would send to opencode-go (see GO_HELP).
    */
   savedGoKey?: () => Promise<string | undefined>
+  /**
+   * The Go API base to use when no --base-url is given: the caller's configured one (the opencode
+   * CLI gives opencode-go's baseURL from opencode.json), so a configured key only goes to its host.
+   */
+  goBaseURL?: () => Promise<string | undefined>
   /** Test seams; production uses the global fetch and clock. */
   fetch?: FetchLike
   now?: () => number
@@ -63,9 +68,11 @@ opencode-go (auth set opencode-go), else OPENCODE_API_KEY; failing those, the
 key saved for opencode.
 
   --api-key-env <VAR>   environment variable holding the Go API key (used instead of the above)
-  --base-url <url>      the Go API base (default ${DEFAULT_GO_BASE_URL}), or just an origin
-                        such as http://127.0.0.1:4096 (what probe --base-url takes): a URL
-                        with no path gets ${GO_API_PATH} added
+  --base-url <url>      the Go API base, or just an origin such as http://127.0.0.1:4096 (what
+                        probe --base-url takes): a URL with no path gets ${GO_API_PATH} added.
+                        Default: the opencode-go baseURL the runtime uses (opencode.json's
+                        provider["opencode-go"].options.baseURL, e.g. a relay), so the key goes
+                        only where it is configured to; else ${DEFAULT_GO_BASE_URL}
   --json                print JSON instead of a table
 `
 
@@ -131,17 +138,17 @@ function str(flags: Flags, name: string): string | undefined {
   return typeof v === "string" ? v : undefined
 }
 
-function checkBaseURL(raw: string): string {
+function checkBaseURL(raw: string, what = "--base-url"): string {
   let u: URL
   try {
     u = new URL(raw)
   } catch {
-    throw badArgs(`--base-url "${clip(raw)}" is not a URL`)
+    throw badArgs(`${what} "${clip(raw)}" is not a URL`)
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw badArgs("--base-url must be http(s)")
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw badArgs(`${what} must be http(s)`)
   // Credentials must not cross the network in clear text; loopback is for simulators and tests.
   const loopback = u.hostname === "localhost" || u.hostname === "127.0.0.1" || u.hostname === "[::1]"
-  if (u.protocol === "http:" && !loopback) throw badArgs("--base-url must use https (http is allowed only for localhost)")
+  if (u.protocol === "http:" && !loopback) throw badArgs(`${what} must use https (http is allowed only for localhost)`)
   return raw
 }
 
@@ -256,7 +263,14 @@ async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
     o.out(GO_HELP)
     return EXIT_OK
   }
-  const baseURL = goBaseURL(checkBaseURL(str(flags, "--base-url") ?? DEFAULT_GO_BASE_URL))
+  const flag = str(flags, "--base-url")
+  const configured = flag === undefined ? await io.goBaseURL?.() : undefined
+  const baseURL =
+    flag !== undefined
+      ? goBaseURL(checkBaseURL(flag))
+      : configured
+        ? checkBaseURL(configured, "the configured opencode-go baseURL")
+        : DEFAULT_GO_BASE_URL
   const envName = str(flags, "--api-key-env")
   let apiKey: string | undefined
   if (envName !== undefined) {

@@ -11,7 +11,8 @@ export const help = `Usage: cli usage <zen|go> [options]   (EXPERIMENTAL)
   usage go [--api-key-env <VAR>] [--base-url <url>] [--json]
       default key: the one the runtime sends to opencode-go (opencode.json apiKey, else the saved
       opencode-go key, else OPENCODE_API_KEY), else the saved opencode key;
-      --base-url: the Go API base (.../zen/go/v1) or just the origin, as probe takes it
+      --base-url: the Go API base (.../zen/go/v1) or just the origin, as probe takes it;
+      default: the opencode-go baseURL from opencode.json (a relay), else the gateway's
 
 Run \`cli usage zen --help\` or \`cli usage go --help\` for details. See packages/usage/README.md.`
 
@@ -24,7 +25,27 @@ export async function run(argv: string[], io: IO): Promise<number> {
     env: io.env,
     readFile: (file) => Bun.file(file).text(),
     savedGoKey: () => goKey(io.env),
+    goBaseURL: () => goBaseURL(io.env),
   })
+}
+
+/**
+ * Where `usage go` asks when no --base-url is given: opencode-go's base URL as the runtime resolves
+ * it (opencode.json's options.baseURL, else the built-in one), so a key configured for a relay is
+ * never sent to opencode.ai, nor the other way round.
+ */
+async function goBaseURL(env: Record<string, string | undefined>): Promise<string | undefined> {
+  return (await providers(env))["opencode-go"]?.baseURL || undefined
+}
+
+async function providers(env: Record<string, string | undefined>) {
+  try {
+    return await Provider.list(env)
+  } catch (error) {
+    // An unreadable opencode.json or auth.json: say so instead of "unexpected failure".
+    if (RuntimeError.isInstance(error)) throw new UsageError("auth", `cannot tell which Go key or base URL to use: ${error.message}`)
+    throw error
+  }
 }
 
 /**
@@ -34,14 +55,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
  * opencode key. The anonymous `public` key is never one: it has no Go usage.
  */
 async function goKey(env: Record<string, string | undefined>): Promise<string | undefined> {
-  let credential: Provider.Credential | undefined
-  try {
-    credential = (await Provider.list(env))["opencode-go"]?.credential
-  } catch (error) {
-    // An unreadable opencode.json or auth.json: say so instead of "unexpected failure".
-    if (RuntimeError.isInstance(error)) throw new UsageError("auth", `cannot tell which Go key to use: ${error.message}`)
-    throw error
-  }
+  const credential: Provider.Credential | undefined = (await providers(env))["opencode-go"]?.credential
   if (credential?.key && (credential.source === "config" || credential.source === "auth" || credential.source === "env")) return credential.key
   const saved = await Auth.get("opencode", env)
   return saved?.type === "api" ? saved.key : undefined
