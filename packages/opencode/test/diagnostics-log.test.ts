@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test"
+import { afterAll, describe, expect, spyOn, test } from "bun:test"
 import fs from "node:fs/promises"
 import os from "node:os"
 import path from "node:path"
@@ -84,6 +84,26 @@ describe("rotation", () => {
     await writer.flush()
     expect(writer.dropped).toBe(1)
     expect(await allLines([path.join(dir, "provider.jsonl")])).toHaveLength(1)
+  })
+})
+
+describe("the writer never blocks the event loop", () => {
+  test("following the live file between batches is an async stat, not statSync", async () => {
+    const dir = await tempDir()
+    const file = path.join(dir, "provider.jsonl")
+    const writer = new JsonlLog.Writer({ file, maxBytes: 4 * JsonlLog.MAX_BATCH_BYTES, keep: 1 })
+    const stat = spyOn(fs, "stat")
+    try {
+      // More than one batch in one burst: later batches reuse the open descriptor and check the
+      // name on the async path.
+      for (let seq = 0; seq < 300; seq++) writer.append({ seq, pad: "x".repeat(1000) })
+      await writer.flush()
+      expect(stat.mock.calls.some(([p]) => p === file)).toBe(true)
+    } finally {
+      stat.mockRestore()
+    }
+    expect(await allLines([file])).toHaveLength(300)
+    expect(writer.dropped).toBe(0)
   })
 })
 

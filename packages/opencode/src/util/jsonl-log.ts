@@ -1,5 +1,4 @@
 import fs from "node:fs/promises"
-import { statSync } from "node:fs"
 import path from "node:path"
 
 /**
@@ -160,7 +159,8 @@ export class Writer {
    */
   private async acquire(): Promise<{ handle: fs.FileHandle; size: number }> {
     if (this.handle) {
-      const onDisk = statSync(this.file, { throwIfNoEntry: false })
+      // Async: this runs on every batch inside the writer, and must never stall the event loop.
+      const onDisk = await fs.stat(this.file).catch(() => undefined)
       if (onDisk && onDisk.ino === this.ino) return { handle: this.handle, size: onDisk.size }
       await this.release()
     }
