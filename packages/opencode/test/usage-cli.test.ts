@@ -132,6 +132,23 @@ describe("cli usage", () => {
     }
   })
 
+  test("the saved Zen key is never handed to a relay configured for opencode-go", async () => {
+    const seen: string[] = []
+    const relay = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers.get("authorization") ?? ""), new Response("{}")) })
+    const local = await makeInstall()
+    try {
+      await local.writeConfig({ provider: { "opencode-go": { options: { baseURL: `http://127.0.0.1:${relay.port}/relay/go/v1` } } } })
+      await Auth.set("opencode", { type: "api", key: goKey }, local.env)
+      const out = await runCli(["usage", "go", "--json"], local.env)
+      expect(out.code).not.toBe(0)
+      expect(seen).toEqual([])
+      expect(out.stdout + out.stderr).not.toContain(goKey)
+    } finally {
+      relay.stop(true)
+      await local.cleanup()
+    }
+  })
+
   test("a bad flag is a usage error naming it", async () => {
     const out = await runCli(["usage", "zen", "--cookie-flie", "x"], install.env)
     expect(out.code).toBe(2)

@@ -1,6 +1,6 @@
 import { runUsageCommand, UsageError } from "@pawwork/usage"
 import * as Auth from "../../auth"
-import { Provider } from "../../provider"
+import { Provider, ProviderCatalog } from "../../provider"
 import { RuntimeError } from "../../util/error"
 import type { IO } from "../io"
 
@@ -55,8 +55,11 @@ async function providers(env: Record<string, string | undefined>) {
  * opencode key. The anonymous `public` key is never one: it has no Go usage.
  */
 async function goKey(env: Record<string, string | undefined>): Promise<string | undefined> {
-  const credential: Provider.Credential | undefined = (await providers(env))["opencode-go"]?.credential
+  const go = (await providers(env))["opencode-go"]
+  const credential: Provider.Credential | undefined = go?.credential
   if (credential?.key && (credential.source === "config" || credential.source === "auth" || credential.source === "env")) return credential.key
+  // The saved opencode (Zen) key is meant for the gateway: never hand it to a relay configured for opencode-go.
+  if (go && go.baseURL !== ProviderCatalog.GO_BASE_URL) return undefined
   const saved = await Auth.get("opencode", env)
   return saved?.type === "api" ? saved.key : undefined
 }
