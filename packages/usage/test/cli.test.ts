@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { runUsageCommand } from "../src/cli.ts"
-import { SECRET_COOKIE, SECRET_COOKIE_VALUE, SECRET_KEY, WS, WS_BLACK, WS_GO, fakeIO, fixture, serve } from "./helpers.ts"
+import { SECRET_COOKIE, SECRET_COOKIE_VALUE, SECRET_KEY, WS, WS_BLACK, WS_GO, fakeIO, fixture, serverPerTest } from "./helpers.ts"
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z")
-let stops: (() => void)[] = []
-afterEach(() => {
-  for (const s of stops) s()
-  stops = []
-})
-function server(handler: Parameters<typeof serve>[0]) {
-  const s = serve(handler)
-  stops.push(s.stop)
-  return s.url
-}
+const server = serverPerTest()
 
 const ZEN_KEYS = ["workspaceID", "balanceUSD", "monthlyUsageUSD", "monthlyLimitUSD", "reload", "subscription"]
 

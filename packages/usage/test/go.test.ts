@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { fetchGoUsage, parseGoUsage } from "../src/go.ts"
-import { SECRET_KEY, WS_GO, expectCode, expectCodeAsync, serve } from "./helpers.ts"
+import { SECRET_KEY, WS_GO, expectCode, expectCodeAsync, serve, serverPerTest } from "./helpers.ts"
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z")
-let stops: (() => void)[] = []
-afterEach(() => {
-  for (const s of stops) s()
-  stops = []
-})
-
-function server(handler: Parameters<typeof serve>[0]) {
-  const s = serve(handler)
-  stops.push(s.stop)
-  return s.url
-}
+const server = serverPerTest()
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })
 const errorBody = (type: string, message: string) => ({ type: "error", error: { type, message } })

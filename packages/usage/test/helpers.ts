@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { UsageIO } from "../src/cli.ts"
@@ -71,4 +72,21 @@ export function fakeIO(init: Partial<UsageIO> & { files?: Record<string, string>
 export function serve(handler: (req: Request, url: URL) => Response | Promise<Response>) {
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => handler(req, new URL(req.url)) })
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) }
+}
+
+/**
+ * For a test file's top level: returns `server(handler)`, which starts a loopback server and gives
+ * its URL; every server started in a test is stopped after it.
+ */
+export function serverPerTest() {
+  let stops: (() => void)[] = []
+  afterEach(() => {
+    for (const stop of stops) stop()
+    stops = []
+  })
+  return (handler: Parameters<typeof serve>[0]) => {
+    const s = serve(handler)
+    stops.push(s.stop)
+    return s.url
+  }
 }

@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { fetchZenBilling } from "../src/zen.ts"
-import { SECRET_COOKIE, SECRET_COOKIE_VALUE, WS, WS_BLACK, expectCodeAsync, fixture, serve } from "./helpers.ts"
+import { SECRET_COOKIE, SECRET_COOKIE_VALUE, WS, WS_BLACK, expectCodeAsync, fixture, serve, serverPerTest } from "./helpers.ts"
 
-let stops: (() => void)[] = []
-afterEach(() => {
-  for (const s of stops) s()
-  stops = []
-})
-
-function server(handler: Parameters<typeof serve>[0]) {
-  const s = serve(handler)
-  stops.push(s.stop)
-  return s.url
-}
+const server = serverPerTest()
 
 const signedIn = (req: Request) => (req.headers.get("cookie") ?? "").includes(SECRET_COOKIE_VALUE)
 
