@@ -10,6 +10,7 @@ import * as DiagnosticsFindings from "../src/session/diagnostics-findings"
 import { VERSION } from "../src/installation/version"
 import { fingerprint } from "../src/util/fingerprint"
 import { makeInstall, type TestInstall } from "./fixture/install"
+import { gatewayAccounts, MIDNIGHT, START } from "./fixture/gateway-accounts"
 
 /**
  * Every failure kind the gateway produces, through the real runtime (provider resolution, the ai
@@ -18,49 +19,8 @@ import { makeInstall, type TestInstall } from "./fixture/install"
  * back through the schema, and the findings must name the situation and the credential path.
  */
 
-const START = "2026-11-21T10:02:57Z"
-const MIDNIGHT = "2026-11-22T00:00:00.000Z"
+const { KEY, BASE } = gatewayAccounts("diag")
 const key = (name: string) => `sk-diag-${name}-${crypto.randomUUID()}`
-const KEY = {
-  paid: key("paid"),
-  capped: key("capped"),
-  broke: key("broke"),
-  monthly: key("monthly"),
-  go5h: key("go5h"),
-  goOk: key("gook"),
-  black: key("black"),
-  unknown: key("unknown"),
-}
-
-const BASE: SimConfigInput = {
-  freeDailyLimit: 200,
-  fallbackDailyLimit: 20,
-  newClientBonus: false,
-  paidRateLimitPerMinute: 500,
-  defaultRegion: "US",
-  faults: [],
-  workspaces: [
-    {
-      id: "wrk_paid",
-      balanceUSD: 10,
-      members: [
-        { userID: "usr_paid", keys: [KEY.paid] },
-        { userID: "usr_capped", keys: [KEY.capped], spendLimitUSD: 1, spentUSD: 1 },
-      ],
-    },
-    { id: "wrk_broke", balanceUSD: 0, members: [{ userID: "usr_broke", keys: [KEY.broke] }] },
-    { id: "wrk_monthly", balanceUSD: 10, monthlyLimitUSD: 1, monthlyUsageUSD: 1, members: [{ userID: "usr_monthly", keys: [KEY.monthly] }] },
-    {
-      id: "wrk_go",
-      balanceUSD: 10,
-      members: [
-        { userID: "usr_go5h", keys: [KEY.go5h], go: { limits: { "5 hour": 0 } } },
-        { userID: "usr_gook", keys: [KEY.goOk], go: { limits: {} } },
-      ],
-    },
-    { id: "wrk_black", balanceUSD: 0, members: [{ userID: "usr_black", keys: [KEY.black], black: { plan: "20", limits: { rolling: 0 } } }] },
-  ],
-}
 
 /** Every field a failure record may carry; anything else in a record is a leak waiting to happen. */
 const FAILURE_FIELDS = [

@@ -3,6 +3,7 @@ import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/ze
 import { Provider, ProviderError } from "../src/provider"
 import { SessionProcessor, SessionRetry } from "../src/session"
 import { makeInstall, type TestInstall } from "./fixture/install"
+import { gatewayAccounts, MIDNIGHT, START } from "./fixture/gateway-accounts"
 
 /**
  * Every error the gateway sends, twice: as the simulator puts it on the wire (classified from a raw
@@ -11,53 +12,7 @@ import { makeInstall, type TestInstall } from "./fixture/install"
  * stops must stop after exactly one request and without sleeping.
  */
 
-const START = "2026-11-21T10:02:57Z"
-const MIDNIGHT = "2026-11-22T00:00:00.000Z"
-const KEY = {
-  paid: `sk-sim-paid-${crypto.randomUUID()}`,
-  capped: `sk-sim-capped-${crypto.randomUUID()}`,
-  broke: `sk-sim-broke-${crypto.randomUUID()}`,
-  monthly: `sk-sim-monthly-${crypto.randomUUID()}`,
-  go5h: `sk-sim-go5h-${crypto.randomUUID()}`,
-  goWeekly: `sk-sim-goweekly-${crypto.randomUUID()}`,
-  goMonthly: `sk-sim-gomonthly-${crypto.randomUUID()}`,
-  goOk: `sk-sim-gook-${crypto.randomUUID()}`,
-  black: `sk-sim-black-${crypto.randomUUID()}`,
-  unknown: `sk-sim-unknown-${crypto.randomUUID()}`,
-}
-
-const BASE: SimConfigInput = {
-  freeDailyLimit: 200,
-  fallbackDailyLimit: 20,
-  newClientBonus: false,
-  paidRateLimitPerMinute: 500,
-  goLimitStatus: 429,
-  defaultRegion: "US",
-  faults: [],
-  workspaces: [
-    {
-      id: "wrk_paid",
-      balanceUSD: 10,
-      members: [
-        { userID: "usr_paid", keys: [KEY.paid] },
-        { userID: "usr_capped", keys: [KEY.capped], spendLimitUSD: 1, spentUSD: 1 },
-      ],
-    },
-    { id: "wrk_broke", balanceUSD: 0, members: [{ userID: "usr_broke", keys: [KEY.broke] }] },
-    { id: "wrk_monthly", balanceUSD: 10, monthlyLimitUSD: 1, monthlyUsageUSD: 1, members: [{ userID: "usr_monthly", keys: [KEY.monthly] }] },
-    {
-      id: "wrk_go",
-      balanceUSD: 10,
-      members: [
-        { userID: "usr_go5h", keys: [KEY.go5h], go: { limits: { "5 hour": 0 } } },
-        { userID: "usr_goweekly", keys: [KEY.goWeekly], go: { limits: { weekly: 0 } } },
-        { userID: "usr_gomonthly", keys: [KEY.goMonthly], go: { limits: { monthly: 0 } } },
-        { userID: "usr_gook", keys: [KEY.goOk], go: { limits: {} } },
-      ],
-    },
-    { id: "wrk_black", balanceUSD: 0, members: [{ userID: "usr_black", keys: [KEY.black], black: { plan: "20", limits: { rolling: 0 } } }] },
-  ],
-}
+const { KEY, BASE } = gatewayAccounts("sim")
 
 let sim: Simulator
 const installs: TestInstall[] = []
