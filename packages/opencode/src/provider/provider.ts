@@ -249,10 +249,12 @@ function splitQuery(baseURL: string): { baseURL: string; queryParams?: Record<st
   return { baseURL: stripSlash(baseURL.slice(0, at)), queryParams: Object.fromEntries(new URLSearchParams(baseURL.slice(at + 1))) }
 }
 
-const models = new Map<string, LanguageModel>()
+// Keyed by the resolved provider object (base URL, key and headers are fixed for its lifetime), so a
+// lookup on the request path builds no string and holds no key; dropped with the provider.
+const models = new WeakMap<Info, Map<string, LanguageModel>>()
 
 /**
- * The ai SDK model for a resolved model, cached per provider, base URL, key and model: building one
+ * The ai SDK model for a resolved model, cached per resolved provider and model: building one
  * compiles the SDK's response schemas, which costs more than the rest of a request's client-side
  * work, so the request path must not do it per call. Per-request headers go to streamText instead.
  */
@@ -261,8 +263,7 @@ export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): La
   if (provider.npm !== SUPPORTED_NPM)
     throw new UnsupportedProviderError(provider.id, `its npm package is ${provider.npm}, and this runtime bundles only ${SUPPORTED_NPM}`)
   if (!provider.baseURL) throw new UnsupportedProviderError(provider.id, "it has no options.baseURL in opencode.json")
-  const cacheKey = [provider.id, provider.baseURL, provider.credential.key ?? "", resolved.model.id, JSON.stringify(provider.headers)].join("\u0000")
-  const cached = fetchImpl ? undefined : models.get(cacheKey)
+  const cached = fetchImpl ? undefined : models.get(provider)?.get(resolved.model.id)
   if (cached) return cached
   const model = createOpenAICompatible({
     name: provider.id,
@@ -273,8 +274,9 @@ export function languageModel(resolved: Selection, fetchImpl?: typeof fetch): La
     fetch: surfaceErrorBodies(fetchImpl),
   }).chatModel(resolved.model.id)
   if (!fetchImpl) {
-    if (models.size >= 256) models.clear()
-    models.set(cacheKey, model)
+    let byModel = models.get(provider)
+    if (!byModel) models.set(provider, (byModel = new Map()))
+    byModel.set(resolved.model.id, model)
   }
   return model
 }
