@@ -54,6 +54,13 @@ test("echoed key, header value and URL query value are removed before the messag
     for (const piece of fragments(secret)) expect(out.stdout + out.stderr + log).not.toContain(piece)
 })
 
+test("--debug adds the stack, and still none of the echoed secrets", async () => {
+  const out = await runCli(["run", "--debug", "hi"], install.env)
+  expect(out.code).toBe(1)
+  expect(out.stderr).toMatch(/\n\s+at /)
+  for (const secret of [key, header, query]) for (const piece of fragments(secret)) expect(out.stdout + out.stderr).not.toContain(piece)
+})
+
 test("the base URL's query goes to the server as a query, with the path intact", async () => {
   const out = await runCli(["run", "--json", "hi"], install.env)
   expect(JSON.parse(out.stdout).error.upstreamMessage).toContain("path /zen/v1/chat/completions")
