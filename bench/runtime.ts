@@ -31,7 +31,7 @@ export async function bench(): Promise<Record<string, number>> {
     await fs.writeFile(configFile, JSON.stringify({ provider: { opencode: { options: { baseURL: sim.zenBaseURL } } } }))
     const env = { HOME: root, XDG_DATA_HOME: path.join(root, "data"), OPENCODE_CONFIG: configFile }
     const model = await Provider.getModel("opencode", "big-pickle", env)
-    const sessionID = Identifier.ascending("session")
+    const sessionID = Identifier.create("session")
     const messages = [{ role: "user" as const, content: "Say hello." }]
 
     const bare = createOpenAICompatible({ name: "opencode", baseURL: sim.zenBaseURL, apiKey: "public", includeUsage: true }).chatModel("big-pickle")

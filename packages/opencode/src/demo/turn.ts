@@ -18,7 +18,7 @@ export async function turn(
   const delays: number[] = []
   const notices: string[] = []
   const started = performance.now()
-  const sessionID = Identifier.ascending("session")
+  const sessionID = Identifier.create("session")
   const requestID = Identifier.ascending("message")
   const now = () => ctx.sim.clock.now().getTime()
   const diagnostics = options.env ? SessionDiagnostics.hooks({ model, sessionID, requestID, env: options.env, now }) : {}

@@ -207,7 +207,7 @@ class Probe {
       return false
     }
     const policy = SessionRetry.policy()
-    const sessionID = Identifier.ascending("session")
+    const sessionID = Identifier.create("session")
     who.lastSession = sessionID
     const before = this.budget.used
     const result = await SessionProcessor.process({

@@ -27,7 +27,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
   if (values.help) return io.stdout(help + "\n"), 0
   if (!values["dry-run"])
     throw new Args.UsageError("`request` only supports dry runs: add --dry-run to see the request without sending it (use `run` to send a prompt).")
-  const sessionID = values.session ?? Identifier.ascending("session")
+  const sessionID = values.session ?? Identifier.create("session")
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(sessionID))
     throw new Args.UsageError("--session takes 1 to 128 letters, digits, '_' or '-'. See `cli request --help`.")
   const { providerID, modelID } = values.model ? Provider.parseModel(values.model) : await Provider.defaultModel(io.env)

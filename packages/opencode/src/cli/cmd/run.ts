@@ -29,7 +29,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
   if (values.help) return io.stdout(help + "\n"), 0
   const prompt = positionals.join(" ").trim()
   if (!prompt) throw new Args.UsageError('run needs a prompt, for example: cli run "Say hello". See `cli run --help`.')
-  const sessionID = values.session ?? Identifier.ascending("session")
+  const sessionID = values.session ?? Identifier.create("session")
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(sessionID))
     throw new Args.UsageError("--session takes 1 to 128 letters, digits, '_' or '-'. See `cli run --help`.")
 

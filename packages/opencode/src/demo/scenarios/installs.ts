@@ -68,7 +68,7 @@ async function installOn(ctx: DemoContext, sim: Simulator, name: string, env: Re
 async function turns(ctx: DemoContext, sim: Simulator, install: DemoInstall, count: number) {
   const model = await Provider.getModel("opencode", "big-pickle", install.env)
   for (let i = 1; i <= count; i++) {
-    const sessionID = Identifier.ascending("session")
+    const sessionID = Identifier.create("session")
     const result = await SessionProcessor.process({
       model,
       sessionID,

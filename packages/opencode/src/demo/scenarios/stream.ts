@@ -14,7 +14,7 @@ export const scenario: Scenario = {
     let answer = ""
     const result = await SessionProcessor.process({
       model,
-      sessionID: Identifier.ascending("session"),
+      sessionID: Identifier.create("session"),
       requestID: Identifier.ascending("message"),
       messages: [{ role: "user", content: "Say hello to PawWork." }],
       onText: (delta) => (answer += delta),
