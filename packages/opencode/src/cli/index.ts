@@ -10,7 +10,7 @@ import * as ClassifyCmd from "./cmd/classify"
 import * as UsageCmd from "./cmd/usage"
 import * as ProbeCmd from "./cmd/probe"
 import * as DiagnoseCmd from "./cmd/diagnose"
-import { VERSION } from "../installation/version"
+import { Installation } from "../installation"
 
 interface Command {
   summary: string
@@ -33,7 +33,7 @@ export const commands: Record<string, Command> = {
 function usage() {
   const width = Math.max(...Object.keys(commands).map((c) => c.length))
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
-  return `PawWork OpenCode runtime ${VERSION}\n\nUsage: bun run cli <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun \`bun run cli <command> --help\` for a command's options.\n`
+  return `PawWork OpenCode runtime ${Installation.version()}\n\nUsage: bun run cli <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun \`bun run cli <command> --help\` for a command's options.\n`
 }
 
 export async function main(argv: string[], io: IO = processIO): Promise<number> {
@@ -42,7 +42,7 @@ export async function main(argv: string[], io: IO = processIO): Promise<number> 
     io.stdout(usage())
     return name ? 0 : 2
   }
-  if (name === "--version") return io.stdout(VERSION + "\n"), 0
+  if (name === "--version") return io.stdout(Installation.version() + "\n"), 0
   const command = commands[name]
   if (!command) {
     io.stderr(`Unknown command "${name}". Commands: ${Object.keys(commands).join(", ")}. See \`bun run cli --help\`.\n`)

@@ -4,7 +4,7 @@ import { Paths } from "../global"
 import { Config } from "../config"
 import * as Auth from "../auth"
 import * as Identity from "../auth/identity"
-import { VERSION } from "../installation/version"
+import { Installation } from "../installation"
 import * as AtomicFile from "../util/atomic-file"
 import { RuntimeError } from "../util/error"
 import { fingerprint } from "../util/fingerprint"
@@ -59,7 +59,7 @@ export async function build(
     kind: "pawwork-support-bundle",
     version: 1,
     createdAt: new Date(input.now ?? Date.now()).toISOString(),
-    runtimeVersion: VERSION,
+    runtimeVersion: Installation.version(),
     platform: { os: process.platform, arch: process.arch, release: os.release(), bun: Bun.version },
     identity: await identity(env),
     config,

@@ -3,7 +3,7 @@ import { z } from "zod"
 import { Paths } from "../global"
 import type { Provider } from "../provider"
 import * as ProviderError from "../provider/error"
-import { VERSION } from "../installation/version"
+import { Installation } from "../installation"
 import { bounded } from "../util/scrub"
 import { safeURL } from "../util/redact"
 import * as JsonlLog from "../util/jsonl-log"
@@ -108,7 +108,7 @@ function base(context: Context, attempt: number) {
     ...(install?.fingerprint ? { installFingerprint: bounded(install.fingerprint, 32) } : {}),
     installHeaderSent: install?.sent === true,
     attempt,
-    runtimeVersion: VERSION,
+    runtimeVersion: Installation.version(),
   }
 }
 

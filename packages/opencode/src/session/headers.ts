@@ -1,4 +1,4 @@
-import { CHANNEL, VERSION } from "../installation/version"
+import { Installation } from "../installation"
 
 export interface RequestIdentity {
   providerID: string
@@ -27,7 +27,7 @@ export function build(id: RequestIdentity): Record<string, string> {
       "x-opencode-session": id.sessionID,
       "x-opencode-request": id.requestID,
       "x-opencode-client": id.client,
-      "User-Agent": `opencode/${CHANNEL}/${VERSION}/${id.client}`,
+      "User-Agent": Installation.userAgent(id.client),
     }
     // Never for other providers: the token is meant for the OpenCode gateway's allowance alone.
     if (id.install) headers["x-pawwork-install"] = id.install

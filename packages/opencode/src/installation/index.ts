@@ -1,0 +1,1 @@
+export * as Installation from "./installation"
