@@ -76,6 +76,22 @@ describe("rotation", () => {
     expect(writer.dropped).toBe(0)
   })
 
+  test("a rotation lock held by a stuck process: the batch goes into the full file, nothing is rotated or lost", async () => {
+    const dir = await tempDir()
+    const file = path.join(dir, "provider.jsonl")
+    const old = JSON.stringify(record(0)) + "\n"
+    await fs.writeFile(file, old.repeat(Math.floor(2048 / old.length)))
+    await fs.writeFile(path.join(dir, "provider.1.jsonl"), old)
+    // Fresh and owned by a running process (this one): never broken, so the writer has to give up waiting.
+    await fs.writeFile(`${file}.lock`, `${process.pid} ${new Date().toISOString()}\n`)
+    const writer = new JsonlLog.Writer({ file, maxBytes: 2048, keep: 1, rotateWaitMs: 50 })
+    writer.append(record(1))
+    await writer.flush()
+    expect(writer.dropped).toBe(0)
+    expect((await allLines([file])).at(-1)).toBe(JSON.stringify(record(1)))
+    expect(await allLines([path.join(dir, "provider.1.jsonl")])).toEqual([old.trim()])
+  })
+
   test("a record larger than a whole file is dropped and counted, not written", async () => {
     const dir = await tempDir()
     const writer = new JsonlLog.Writer({ file: path.join(dir, "provider.jsonl"), maxBytes: 1024, keep: 1 })

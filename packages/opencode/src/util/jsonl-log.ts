@@ -1,5 +1,6 @@
 import fs from "node:fs/promises"
 import path from "node:path"
+import { withLock, LockTimeoutError } from "./file-lock"
 
 /**
  * An append-only JSON-lines log that never holds up its caller: `append` only queues; one writer
@@ -10,8 +11,11 @@ import path from "node:path"
  * oldest). If the log cannot be written the `onError` sink is told once and the lines are dropped:
  * diagnostics must never break or slow the request they describe.
  *
- * Several processes may append to one file (O_APPEND keeps their batches whole); rotation is not
- * coordinated between them, so two processes rotating at the same moment can lose one old file.
+ * Several processes may append to one file: O_APPEND keeps their batches whole, and rotation is
+ * done by one process at a time under `<file>.lock` (util/file-lock.ts), after checking again that
+ * the live file is still full. A writer that finds it already rotated by another appends to the new
+ * one; a batch that was on its way into the old file when it was renamed lands in `name.1.jsonl`.
+ * So a rotation drops only what was in the oldest file, whatever the number of writers.
  */
 
 /** Default cap of one file. */
@@ -22,6 +26,11 @@ export const KEEP = 3
 export const MAX_QUEUE = 10_000
 /** Upper bound of one write. */
 export const MAX_BATCH_BYTES = 256 * 1024
+/**
+ * How long a writer waits for another's rotation. The lock is held for a few renames; a holder
+ * that keeps it longer is stuck, and the batch then goes into the full file rather than nowhere.
+ */
+export const ROTATE_WAIT_MS = 5_000
 
 export interface Options {
   /** The live file, e.g. `<data>/log/provider.jsonl`. */
@@ -29,6 +38,8 @@ export interface Options {
   maxBytes?: number
   keep?: number
   maxQueue?: number
+  /** How long to wait for another process's rotation (default ROTATE_WAIT_MS). */
+  rotateWaitMs?: number
   /** Told once per writer, the first time a batch cannot be written. */
   onError?: (message: string) => void
 }
@@ -44,6 +55,7 @@ export class Writer {
   readonly maxBytes: number
   readonly keep: number
   readonly maxQueue: number
+  readonly rotateWaitMs: number
   private readonly onError: (message: string) => void
   private queue: string[] = []
   private running: Promise<void> | undefined
@@ -59,6 +71,7 @@ export class Writer {
     this.maxBytes = Math.max(256, options.maxBytes ?? MAX_BYTES)
     this.keep = Math.max(0, options.keep ?? KEEP)
     this.maxQueue = Math.max(1, options.maxQueue ?? MAX_QUEUE)
+    this.rotateWaitMs = Math.max(0, options.rotateWaitMs ?? ROTATE_WAIT_MS)
     this.onError = options.onError ?? ((message) => void process.stderr.write(message + "\n"))
   }
 
@@ -129,26 +142,49 @@ export class Writer {
     if (!data) return
     try {
       const bytes = Buffer.byteLength(data)
-      let { handle, size } = await this.acquire()
-      if (size > 0 && size + bytes > this.maxBytes) {
-        await this.release()
-        await this.rotate()
-        ;({ handle, size } = await this.acquire())
-      }
-      // A process that died mid-write left a line without its newline: close it off so the
-      // torn line stays one skipped line instead of swallowing the next record.
-      let prefix = ""
-      if (!this.tailChecked && size > 0) {
-        const last = Buffer.alloc(1)
-        await handle.read(last, 0, 1, size - 1)
-        if (last[0] !== 0x0a) prefix = "\n"
-      }
-      this.tailChecked = true
-      await handle.write(prefix + data)
+      const { handle, size } = await this.acquire()
+      if (size > 0 && size + bytes > this.maxBytes) await this.rotateAndWrite(data, bytes)
+      else await this.appendTo(handle, size, data)
     } catch (error) {
       this.droppedLines += data.split("\n").length - 1
       await this.release()
       this.report(error)
+    }
+  }
+
+  private async appendTo(handle: fs.FileHandle, size: number, data: string) {
+    // A process that died mid-write left a line without its newline: close it off so the
+    // torn line stays one skipped line instead of swallowing the next record.
+    let prefix = ""
+    if (!this.tailChecked && size > 0) {
+      const last = Buffer.alloc(1)
+      await handle.read(last, 0, 1, size - 1)
+      if (last[0] !== 0x0a) prefix = "\n"
+    }
+    this.tailChecked = true
+    await handle.write(prefix + data)
+  }
+
+  /**
+   * Rotates, if the live file is still too full once the lock is held, and writes the batch under
+   * the same lock. Without the re-check, every writer that saw the file full would rotate in turn
+   * and push the whole history (and each other's new lines) out of the kept files.
+   */
+  private async rotateAndWrite(data: string, bytes: number) {
+    await this.release()
+    const rotateThenAppend = async () => {
+      const onDisk = await fs.stat(this.file).catch(() => undefined)
+      if (onDisk && onDisk.size > 0 && onDisk.size + bytes > this.maxBytes) await this.rotate()
+      const { handle, size } = await this.acquire()
+      await this.appendTo(handle, size, data)
+    }
+    try {
+      await withLock(`${this.file}.lock`, rotateThenAppend, { waitMs: this.rotateWaitMs })
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error
+      // A stuck rotation: a file past the cap loses nothing; not writing would.
+      const { handle, size } = await this.acquire()
+      await this.appendTo(handle, size, data)
     }
   }
 
@@ -182,6 +218,7 @@ export class Writer {
     await handle?.close().catch(() => {})
   }
 
+  /** Only under the rotation lock: `name.<keep>.jsonl` is dropped, the others shift up by one. */
   private async rotate() {
     for (let n = this.keep; n >= 1; n--) {
       const from = rotatedName(this.file, n - 1)
