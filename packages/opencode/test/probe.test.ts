@@ -85,7 +85,7 @@ describe("against the simulator counting free usage per IP (the real gateway's r
   test("the simulator received exactly the chat requests the probe counted, with the claimed addresses", () => {
     // The probe also asked /__sim/requests once (counted by the probe, not captured by the simulator).
     expect(chats(s)).toHaveLength(report.budget.used - 1)
-    const claimed = new Set(report.cases.flatMap((c) => c.installs.map((i) => i.network.address)))
+    const claimed = new Set([...report.cases.flatMap((c) => c.installs), report.freeTier.install!].map((i) => i.network.address))
     for (const r of chats(s)) expect(claimed.has(r.clientIP)).toBe(true)
   })
 
@@ -121,15 +121,16 @@ describe("when the gateway ignores x-real-ip", () => {
 })
 
 describe("the request budget", () => {
-  for (const max of [0, 1, 2, 5, 8, 11])
+  for (const max of [0, 1, 2, 5, 8, 11, 12])
     test(`--max-requests ${max} is never exceeded, and too small a budget is reported as unknown`, async () => {
       const s = await sim({ quotaKey: "ip" })
       const report = await Probe.run({ baseURL: s.url, maxRequests: max })
       expect(report.budget.used).toBeLessThanOrEqual(max)
       expect(s.requests().length).toBeLessThanOrEqual(max)
-      // Without keys two cases run; 5 requests each (plus one check) are the least that can show "ip".
-      expect(report.conclusion.anonymousFreeQuota).toBe(max >= 11 ? "ip" : "unknown")
-      if (max < 11) expect(report.cases.some((c) => c.status === "ran" && c.verdict === "inconclusive") || report.budget.exhausted).toBe(true)
+      // Without keys two cases run; 5 requests each, plus the free-tier check and one address check,
+      // are the least that can show "ip".
+      expect(report.conclusion.anonymousFreeQuota).toBe(max >= 12 ? "ip" : "unknown")
+      if (max < 12) expect(report.cases.some((c) => c.status === "ran" && c.verdict === "inconclusive") || report.budget.exhausted).toBe(true)
     })
 
   for (const max of [3, 11, 17])

@@ -1,3 +1,4 @@
+import { refused as freeTierRefused, type Answer } from "./free-tier"
 import type { CaseReport, Quota, Report, Verdict } from "./report"
 import type { Target } from "./target"
 
@@ -12,7 +13,11 @@ export interface Context {
   target: Target
   budget: { max: number; exhausted: boolean }
   honoured: boolean | null
+  /** The free-tier check's answer; refused (gated, outdated) means the anonymous cases did not run. */
+  freeTier?: Answer
 }
+
+export type QuotaConclusion = Pick<Report["conclusion"], "anonymousFreeQuota" | "text">
 
 /**
  * The conclusion from the cases' verdicts: same network separate → per install; same network
@@ -20,7 +25,7 @@ export interface Context {
  * per key; nothing ever limited (with enough evidence) → none; anything else → unknown, saying
  * what is missing.
  */
-export function decide(cases: CaseReport[], context: Context): Report["conclusion"] {
+export function decide(cases: CaseReport[], context: Context): QuotaConclusion {
   const verdict = (name: string): Verdict => cases.find((c) => c.name === name)?.verdict ?? "inconclusive"
   const same = verdict("same-network")
   const different = verdict("different-networks")
@@ -48,7 +53,10 @@ export function decide(cases: CaseReport[], context: Context): Report["conclusio
     return conclude("none", `No install was limited: one was served ${longest} times in a row. These requests do not look limited by the gateway.${go}`)
 
   const missing: string[] = []
-  if (!limited)
+  const refused = context.freeTier !== undefined && freeTierRefused(context.freeTier)
+  if (refused)
+    missing.push(`the gateway refused this runtime's anonymous free requests (${context.freeTier}), so the cases that need them were not run`)
+  else if (!limited)
     missing.push(
       `no allowance ran out within ${context.budget.max} requests (the longest run was ${longest}), which does not show there is none: raise --max-requests${context.target.loopback ? ", or start the simulator with --free-daily-limit 3 --no-new-client-bonus" : ""}`,
     )
@@ -63,7 +71,7 @@ export function decide(cases: CaseReport[], context: Context): Report["conclusio
         ? "installs on one network share an allowance, but the different-networks case did not settle whether another network has its own"
         : "installs on one network share an allowance (as the per-IP rule predicts), but the probe cannot vary its network against a remote gateway: run it again from a second network while this one is limited",
     )
-  if (same === "inconclusive" && limited) missing.push(`the same-network case was inconclusive (${cases.find((c) => c.name === "same-network")?.reason ?? "not run"})`)
+  if (same === "inconclusive" && limited && !refused) missing.push(`the same-network case was inconclusive (${cases.find((c) => c.name === "same-network")?.reason ?? "not run"})`)
   return conclude("unknown", `The cases do not settle it: ${missing.join("; ") || "their verdicts do not match any single identity"}.${go}`)
 }
 
@@ -75,6 +83,6 @@ function goNote(cases: CaseReport[]): string {
   return ""
 }
 
-function conclude(anonymousFreeQuota: Quota, text: string): Report["conclusion"] {
+function conclude(anonymousFreeQuota: Quota, text: string): QuotaConclusion {
   return { anonymousFreeQuota, text }
 }

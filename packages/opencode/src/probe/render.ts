@@ -1,6 +1,6 @@
 import { describe, type InstallReport, type Report } from "./report"
 
-/** The probe's human output: where it probed, a table of cases, and the conclusion. */
+/** The probe's human output: where it probed, the free-tier check, a table of cases, and the conclusions. */
 export function text(report: Report): string {
   const out: string[] = []
   const how =
@@ -9,6 +9,8 @@ export function text(report: Report): string {
       : "one network: this machine's own address"
   out.push(`Probe of ${report.target.baseURL} with ${report.target.model}${report.target.goModel ? ` and ${report.target.goModel}` : ""}; ${how}.`)
   out.push(`Requests: ${report.budget.used} of ${report.budget.max} (--max-requests)${report.budget.exhausted ? ", budget exhausted" : ""}.`)
+  const check = report.freeTier.install
+  out.push(`Free-tier check: ${check ? install(check) : "not run"}.`)
   out.push("")
   const rows = [["case", "install A (spends its allowance)", "install B (then sends once)", "verdict"]]
   for (const c of report.cases) {
@@ -20,6 +22,7 @@ export function text(report: Report): string {
   out.push("")
   for (const c of report.cases) out.push(`${c.name}: ${c.description}. ${c.status === "skipped" ? "Skipped: " : c.status === "not_run" ? "Not run: " : ""}${c.reason}`)
   out.push("")
+  out.push(`Anonymous free tier: ${report.conclusion.anonymousFreeTier} — ${report.conclusion.freeTierText}`)
   out.push(`Conclusion: ${report.conclusion.anonymousFreeQuota} — ${report.conclusion.text}`)
   return out.join("\n") + "\n"
 }
@@ -27,6 +30,6 @@ export function text(report: Report): string {
 function install(i: InstallReport): string {
   const where = i.network.address ?? i.network.label
   const last = i.outcome === null ? "nothing sent" : i.outcome.ok ? "ok" : `${i.outcome.statusCode ?? "no answer"} ${i.outcome.kind}`
-  const result = i.outcome?.ok ? (i.role === "B" ? "ok" : `${i.succeeded} ok`) : i.succeeded > 0 ? `${i.succeeded} ok, then ${last}` : last
+  const result = i.outcome?.ok ? (i.role === "A" ? `${i.succeeded} ok` : "ok") : i.succeeded > 0 ? `${i.succeeded} ok, then ${last}` : last
   return `${i.authSource} @${where}: ${result}`
 }

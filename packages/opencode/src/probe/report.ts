@@ -1,4 +1,5 @@
 import type { Provider, ProviderError } from "../provider"
+import type { Answer } from "./free-tier"
 import type { Method } from "./network"
 
 /** What `probe --json` prints. Fingerprints only: no key and no install token ever appears here. */
@@ -15,7 +16,8 @@ export interface Outcome {
 }
 
 export interface InstallReport {
-  role: "A" | "B"
+  /** "check": the free-tier check's install. */
+  role: "A" | "B" | "check"
   authSource: Provider.AuthSource
   keyFingerprint: string | null
   installFingerprint: string | null
@@ -37,12 +39,29 @@ export interface CaseReport {
   reason: string
 }
 
+/** The free-tier check: one anonymous free request from a fresh install, before the cases. */
+export interface FreeTierReport {
+  status: "ran" | "not_run"
+  /** The install that asked; null when nothing was sent. */
+  install: InstallReport | null
+  requestsSent: number
+  answer: Answer
+  reason: string
+}
+
 export interface Report {
   target: { baseURL: string; loopback: boolean; model: string; goModel: string | null }
   network: { method: Method; honoured: boolean | null }
   budget: { max: number; used: number; exhausted: boolean }
+  freeTier: FreeTierReport
   cases: CaseReport[]
-  conclusion: { anonymousFreeQuota: Quota; text: string }
+  conclusion: {
+    anonymousFreeQuota: Quota
+    text: string
+    /** Whether the gateway serves this runtime's anonymous free requests at all. */
+    anonymousFreeTier: Answer
+    freeTierText: string
+  }
 }
 
 /** One outcome in a few words: `ok`, or `free_usage_limit 429, retry-after 50223 s`. */

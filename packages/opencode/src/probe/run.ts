@@ -1,16 +1,18 @@
-import { Provider, ProviderCatalog } from "../provider"
+import { Installation } from "../installation"
+import { Provider, ProviderCatalog, type ProviderError } from "../provider"
 import { SessionProcessor, SessionRetry } from "../session"
 import * as Identifier from "../id/id"
 import { RuntimeError } from "../util/error"
 import { Budget } from "./budget"
 import { CASES, distinctNetworks, type InstallSpec, type Spec } from "./cases"
 import * as Conclusion from "./conclusion"
+import * as FreeTier from "./free-tier"
 import * as Install from "./install"
 import * as Network from "./network"
-import { describe, type CaseReport, type InstallReport, type Outcome, type Report, type Verdict } from "./report"
+import { describe, type CaseReport, type FreeTierReport, type InstallReport, type Outcome, type Report, type Verdict } from "./report"
 import * as Target from "./target"
 
-/** Enough for the whole matrix against a simulator started with `--free-daily-limit 3 --no-new-client-bonus`. */
+/** Enough for the free-tier check and the whole matrix against a simulator started with `--free-daily-limit 3 --no-new-client-bonus`. */
 export const DEFAULT_MAX_REQUESTS = 50
 export const QUICK_SIM = "bun run sim --trust-proxy --free-daily-limit 3 --no-new-client-bonus"
 
@@ -40,8 +42,9 @@ export class InvalidProbeOptionError extends RuntimeError {
 }
 
 /**
- * Runs the comparison matrix through the real runtime (Provider.getModel, SessionProcessor) with
- * fresh throwaway installs, never more than `maxRequests` HTTP requests, and concludes which
+ * Asks once whether the gateway serves this runtime's anonymous free requests at all, then runs
+ * the comparison matrix through the real runtime (Provider.getModel, SessionProcessor) with fresh
+ * throwaway installs, never more than `maxRequests` HTTP requests in all, and concludes which
  * identity the gateway keys the anonymous free allowance on. Refuses, before creating or sending
  * anything, to run against a non-loopback gateway unless `acceptRealQuota`.
  */
@@ -55,13 +58,16 @@ export async function run(options: Options = {}): Promise<Report> {
   const probe = new Probe(target, new Budget(maxRequests), options.fetch ?? fetch, options.progress ?? (() => {}), modelID, goModelID, options)
   const root = await Install.makeRoot()
   try {
+    const freeTier = await probe.freeTier(root)
     const cases = await probe.matrix(root)
+    const quota = Conclusion.decide(cases, { target, budget: { max: maxRequests, exhausted: probe.exhausted }, honoured: probe.honoured, freeTier: freeTier.answer })
     return {
       target: { baseURL: target.baseURL, loopback: target.loopback, model: `opencode/${modelID}`, goModel: options.goKey?.value ? `opencode-go/${goModelID}` : null },
       network: { method: Network.method(target), honoured: probe.honoured },
       budget: { max: maxRequests, used: probe.budget.used, exhausted: probe.exhausted },
+      freeTier,
       cases,
-      conclusion: Conclusion.decide(cases, { target, budget: { max: maxRequests, exhausted: probe.exhausted }, honoured: probe.honoured }),
+      conclusion: { ...quota, anonymousFreeTier: freeTier.answer, freeTierText: freeTier.reason },
     }
   } finally {
     await Install.removeRoot(root)
@@ -80,17 +86,21 @@ export function freeModel(given: string | undefined): string {
 }
 
 interface Participant {
-  role: "A" | "B"
+  role: InstallReport["role"]
   resolved: Provider.Resolved
   network: Network.Network
   sent: number
   succeeded: number
   outcome: Outcome | null
+  /** The last request's normalized failure, when it failed. */
+  failure?: ProviderError.Info
   lastSession?: string
 }
 
 class Probe {
   exhausted = false
+  /** The free-tier check's answer; until it has run, nothing is known. */
+  freeTierAnswer: FreeTier.Answer = "unknown"
   /** Whether the gateway counted the x-real-ip addresses; null until known (or unknowable). */
   honoured: boolean | null = null
   #checked = false
@@ -106,6 +116,24 @@ class Probe {
     readonly options: Options,
   ) {
     this.#networks = new Network.Allocator(target)
+  }
+
+  /**
+   * One anonymous free request from a fresh install on a fresh network, with exactly the headers
+   * the runtime sends, tried once: a retry would only repeat the question and spend the budget.
+   */
+  async freeTier(root: string): Promise<FreeTierReport> {
+    if (this.budget.remaining < 1) {
+      this.exhausted = true
+      return { status: "not_run", install: null, requestsSent: 0, answer: "unknown", reason: `Not asked: the budget of ${this.budget.max} requests left none for it.` }
+    }
+    const made = await Install.create(root, "free-tier-check", this.target, { kind: "none" })
+    const resolved = await Provider.getModel("opencode", this.modelID, made.env)
+    const who: Participant = { role: "check", resolved, network: this.#networks.fresh(), sent: 0, succeeded: 0, outcome: null }
+    const ok = await this.turn("free-tier", who, false)
+    const verdict = who.sent === 0 ? { answer: "unknown" as const, text: "Not asked: the request could not be sent within the budget." } : FreeTier.judge(ok ? { ok } : { ok, failure: who.failure! }, Installation.userAgent("cli"))
+    this.freeTierAnswer = verdict.answer
+    return { status: "ran", install: report(who), requestsSent: who.sent, answer: verdict.answer, reason: verdict.text }
   }
 
   async matrix(root: string): Promise<CaseReport[]> {
@@ -132,6 +160,8 @@ class Probe {
   }
 
   skipReason(spec: Spec): string | undefined {
+    if (FreeTier.refused(this.freeTierAnswer) && (spec.a.key === "none" || spec.b.key === "none"))
+      return `the gateway does not serve this runtime's anonymous free requests (free-tier check: ${this.freeTierAnswer}), and this case needs them`
     if (spec.needs === "key" && !this.options.key?.value)
       return this.options.key ? `$${this.options.key.env} is empty or not set` : "no key: give --key-env <VAR> naming a variable that holds an OpenCode key"
     if (spec.needs === "go-key" && !this.options.goKey?.value)
@@ -159,7 +189,7 @@ class Probe {
 
     // A spends its allowance, keeping one request of the share for B.
     while (a.sent < share - 1 && !this.exhausted) {
-      const ok = await this.turn(spec, a)
+      const ok = await this.turn(spec.name, a)
       if (!ok) break
       if (a.sent === 1 && distinctNetworks(spec) && !this.#checked) {
         this.#checked = true
@@ -184,7 +214,7 @@ class Probe {
       this.exhausted = true
       return finish("inconclusive", "budget exhausted before B could send.")
     }
-    await this.turn(spec, b)
+    await this.turn(spec.name, b)
     if (distinctNetworks(spec) && this.honoured === false) return finish("inconclusive", ignoredProxyReason())
     const unverified = distinctNetworks(spec) && this.honoured === null ? " (the gateway could not confirm it counted the x-real-ip addresses)" : ""
     if (b.outcome?.ok) return finish("separate", `B was served after A was limited (${describe(a.outcome)}): they do not share the allowance${unverified}.`)
@@ -201,7 +231,7 @@ class Probe {
   }
 
   /** One turn through the real processor; false when it failed (or could not be sent). */
-  async turn(spec: Spec, who: Participant): Promise<boolean> {
+  async turn(label: string, who: Participant, retry = true): Promise<boolean> {
     if (this.budget.remaining < 1) {
       this.exhausted = true
       return false
@@ -218,18 +248,19 @@ class Probe {
       fetch: this.budget.fetch(this.base, Network.headers(who.network)),
       // The runtime's own policy decides, except that a retry needs budget left; sleep is a no-op
       // because a probe must never wait on anything (the policy already stops at once on a quota).
-      decide: (failure) => (this.budget.remaining < 1 ? { action: "stop" } : policy(failure)),
+      decide: (failure) => (!retry || this.budget.remaining < 1 ? { action: "stop" } : policy(failure)),
       sleep: async () => {},
     })
     who.sent += this.budget.used - before
     if (result.ok) who.succeeded++
+    who.failure = result.ok ? undefined : result.failure
     who.outcome = result.ok
       ? { ok: true, kind: null, statusCode: 200, retryAfterMs: null, resetAt: null }
       : { ok: false, kind: result.failure.kind, statusCode: result.failure.statusCode, retryAfterMs: result.failure.retryAfterMs, resetAt: result.failure.resetAt }
     if (this.budget.hit) this.exhausted = true
     const where = who.network.address ? `${who.network.label} ${who.network.address}` : who.network.label
     this.progress(
-      `probe: ${spec.name} ${who.role} (${who.resolved.provider.credential.source}, ${where}) request ${who.sent}: ${who.outcome.ok ? "ok" : describe(who.outcome)} · ${this.budget.used}/${this.budget.max} requests used`,
+      `probe: ${label} ${who.role} (${who.resolved.provider.credential.source}, ${where}) request ${who.sent}: ${who.outcome.ok ? "ok" : describe(who.outcome)} · ${this.budget.used}/${this.budget.max} requests used`,
     )
     return result.ok
   }

@@ -5,7 +5,10 @@ import type { IO } from "../io"
 export const help = `Usage: cli probe [--base-url <url>] [--model <free model>] [--max-requests N] [--json]
                  [--key-env <VAR>] [--go-key-env <VAR>] [${ProbeTarget.REAL_QUOTA_FLAG}]
 
-Finds out which identity an OpenCode gateway keys its limits on. For each case it creates two
+First asks whether the gateway serves this runtime's anonymous free requests at all: one request
+from a fresh anonymous install with the runtime's own headers, never retried; "gated" (403
+FreeTierError) or "outdated" (426) skips the cases that need the anonymous free tier.
+Then finds out which identity an OpenCode gateway keys its limits on. For each case it creates two
 fresh throwaway installs (own data dir, own install token, removed afterwards), spends one
 install's allowance through the real runtime, then sends once from the other and records what
 each got. Cases: two anonymous installs on different networks; on the same network; a saved
@@ -26,8 +29,9 @@ Options:
   --max-requests N     total HTTP requests, all cases together (default ${Probe.DEFAULT_MAX_REQUESTS})
   --key-env <VAR>      variable holding an OpenCode key, for the keyed cases (skipped without)
   --go-key-env <VAR>   variable holding an OpenCode Go key, for the Go windows case
-  --json               print { "target", "network", "budget", "cases": [...],
-                       "conclusion": { "anonymousFreeQuota": "ip"|"install"|"key"|"none"|"unknown", "text" } }
+  --json               print { "target", "network", "budget", "freeTier", "cases": [...],
+                       "conclusion": { "anonymousFreeQuota": "ip"|"install"|"key"|"none"|"unknown", "text",
+                       "anonymousFreeTier": "served"|"gated"|"outdated"|"unknown", "freeTierText" } }
   -h, --help           show this help
 
 Exit status: 0 when the probe ran (whatever it concluded), 2 for a refused target or a bad flag.`
