@@ -1,0 +1,106 @@
+import { normalise } from "./normalise"
+
+/**
+ * The secrets one request or command carried (an API key, configured header values, URL credentials,
+ * an install token, a dashboard cookie), and the removal of every trace of them from text that may
+ * echo them: an upstream error body, a header, a page.
+ *
+ * What counts as a trace: any stretch of the text that, once both are normalised (normalise.ts:
+ * escapes decoded, invisible characters and whitespace dropped), shares FRAGMENT or more consecutive
+ * characters with a secret. A key cut in half, spread over two fields, trimmed by HTTP, percent- or
+ * JSON-escaped, or with a zero-width character inserted still shares such a stretch. Every
+ * FRAGMENT-character window of every secret goes into one hash set, and the text is scanned once, so
+ * the cost is linear in the text whatever the number of secrets.
+ *
+ * Secrets shorter than FRAGMENT (after normalisation) are removed only where they occur whole, and
+ * those shorter than MIN_SECRET not at all: removing "v1" or "blue" everywhere would mangle ordinary
+ * text, and a value that short protects nothing. The anonymous key `public` is no secret.
+ */
+
+export const REDACTED = "[redacted]"
+/** A shared stretch this long is a leak. */
+export const FRAGMENT = 8
+/** Below this length a value is not treated as a secret at all. */
+export const MIN_SECRET = 6
+
+const NOT_SECRET = new Set(["public"])
+
+export class SecretSet {
+  private constructor(
+    private readonly windows: ReadonlySet<string>,
+    private readonly whole: readonly string[],
+  ) {}
+
+  static readonly none = new SecretSet(new Set(), [])
+
+  /** The set of the given values; empty, short and non-secret values are left out. */
+  static of(values: Iterable<string | null | undefined>): SecretSet {
+    const windows = new Set<string>()
+    const whole = new Set<string>()
+    for (const value of values) {
+      if (typeof value !== "string" || NOT_SECRET.has(value.trim())) continue
+      const form = normalise(value).text
+      if (form.length >= FRAGMENT) for (let i = 0; i + FRAGMENT <= form.length; i++) windows.add(form.slice(i, i + FRAGMENT))
+      else if (form.length >= MIN_SECRET && !NOT_SECRET.has(form)) whole.add(form)
+    }
+    return windows.size === 0 && whole.size === 0 ? SecretSet.none : new SecretSet(windows, [...whole])
+  }
+
+  get empty() {
+    return this.windows.size === 0 && this.whole.length === 0
+  }
+
+  /** The spans of `text` ([start, end), sorted, not overlapping) that hold a trace of a secret. */
+  find(text: string): [number, number][] {
+    if (this.empty || text.length === 0) return []
+    const form = normalise(text)
+    const hits: [number, number][] = []
+    const t = form.text
+    if (this.windows.size > 0) {
+      // Windows that overlap or touch merge into one stretch as the scan goes.
+      let from = -1
+      let to = -1
+      for (let i = 0; i + FRAGMENT <= t.length; i++) {
+        if (!this.windows.has(t.slice(i, i + FRAGMENT))) continue
+        if (i > to) {
+          if (from >= 0) hits.push([from, to])
+          from = i
+        }
+        to = i + FRAGMENT
+      }
+      if (from >= 0) hits.push([from, to])
+    }
+    for (const secret of this.whole) for (let at = t.indexOf(secret); at >= 0; at = t.indexOf(secret, at + 1)) hits.push([at, at + secret.length])
+    if (hits.length === 0) return []
+    hits.sort((a, b) => a[0] - b[0])
+    // Back to the original text: from where the first matched unit came from to where the last one ended,
+    // so escapes and characters dropped in between go too.
+    const spans: [number, number][] = []
+    for (const [a, b] of hits) {
+      const s = form.start[a]!
+      const e = form.end[b - 1]!
+      const last = spans.at(-1)
+      if (last && s <= last[1]) last[1] = Math.max(last[1], e)
+      else spans.push([s, e])
+    }
+    return spans
+  }
+
+  /** `text` with every trace of a secret replaced by `replacement`. */
+  remove(text: string, replacement = REDACTED): string {
+    const spans = this.find(text)
+    if (spans.length === 0) return text
+    let out = ""
+    let at = 0
+    for (const [s, e] of spans) {
+      out += text.slice(at, s) + replacement
+      at = e
+    }
+    return out + text.slice(at)
+  }
+
+  /** Whether any trace of a secret is in `text`: a last check before something is printed. */
+  leaks(text: string): boolean {
+    return this.find(text).length > 0
+  }
+}
