@@ -29,6 +29,10 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
   const reset = info.resetAt ? ` It resets ${when(info.resetAt, now)}.` : ""
   const http = info.statusCode ? ` (HTTP ${info.statusCode})` : ""
   const detail = info.message ? `: ${info.message}` : ""
+  if (onOpenCodeSide(info, context)) {
+    const said = upstreamAccount(info, http)
+    if (said) return said
+  }
   switch (info.kind) {
     case "free_usage_limit":
       return (
@@ -58,6 +62,21 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
       return sentences(`This model is not available with your key or plan${detail}`, "Run `models` to see the ones you can use.")
     case "region_blocked":
       return "This model is not offered in your region. Pick another one (`models`)."
+    case "free_tier_gated":
+      return (
+        `OpenCode now serves its free models only to its own app, and refused this request${http}. ` +
+        "This is not a key problem and not a used-up allowance: no key is wrong, and retrying will not help. " +
+        `To keep working, save an OpenCode API key with \`auth set opencode\`, or subscribe to OpenCode Go: ${GO_URL}`
+      )
+    case "client_outdated":
+      return `OpenCode's gateway refuses this client version${http || " (HTTP 426)"}: PawWork needs an update. Update PawWork; retrying with this version will not help.`
+    case "model_access_denied":
+      return sentences(`Your OpenCode workspace does not give you access to this model${http}${detail}`, "Pick another model (`models`), or ask a workspace admin to allow this one.")
+    case "data_policy_blocked":
+      return sentences(
+        `This model needs your OpenCode workspace to accept its provider's data policy, and it has not${http}${detail}`,
+        "Pick another model (`models`), or a workspace admin can accept the policy in the workspace settings.",
+      )
     case "overloaded":
       return `${info.provider ? `The upstream provider (${info.provider})` : "The model provider"} is overloaded right now; that is its load, not your quota or account. Waiting a little usually helps.`
     case "server_error":
@@ -77,6 +96,39 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
     case "unknown":
       return sentences(`The provider failed with an unexpected answer${http}${detail}`)
   }
+}
+
+/**
+ * An upstream failure behind OpenCode's gateway: OpenCode's own account or key with the provider
+ * it routes to (`Error from provider (OpenAI): ... insufficient_quota`), never the user's. Without
+ * the prefix it is still OpenCode's side when the request went to an `opencode*` provider (the
+ * gateway passes stream errors on unprefixed) or when the caller does not say where it went. Only
+ * a custom provider, answering directly, speaks about the key the user configured for it.
+ */
+function onOpenCodeSide(info: Facts, context: UserMessageContext | undefined): boolean {
+  if (info.origin !== "upstream") return false
+  return info.provider !== null || context?.providerID === undefined || context.providerID.startsWith("opencode")
+}
+
+/**
+ * What to say instead of the key, plan or money advice these kinds give for the user's own account.
+ * The provider's text is left out on purpose: "Invalid API key" or "Insufficient Balance" there is
+ * about OpenCode's account and reads as the user's; the record's `message` keeps it for support.
+ */
+function upstreamAccount(info: Facts, http: string): string | undefined {
+  const name = info.provider ?? "OpenCode's model provider"
+  const side = `That is OpenCode's own account with ${name}, on OpenCode's side of the gateway: not your key and not your OpenCode account.`
+  const helps = "Pick another model (`models`) or try again later."
+  switch (info.kind) {
+    case "auth":
+      return `${name} refused OpenCode's credentials for this model${http}. ${side} ${helps}`
+    case "credits_exhausted":
+    case "spend_limit":
+      return `OpenCode's usage with ${name} has run out for now${http}. ${side} ${helps}`
+    case "model_unavailable":
+      return `${name} does not serve this model right now${http}. ${side} ${helps}`
+  }
+  return undefined
 }
 
 /** What to do about a rejected key depends on where it came from (precedence: opencode.json, saved, environment). */
@@ -136,6 +188,20 @@ export function gaveUp(attempts: number) {
 /** Appended when the wait a transient error asked for is longer than PawWork holds a turn open. */
 export function tooLongToWait(resetAt: string | null, now: number) {
   return resetAt ? `Not retried automatically: the provider asked to wait until ${when(resetAt, now)}.` : "Not retried automatically."
+}
+
+/** Whose side a failure is on, in a few words, for `classify` and support output. */
+export function originText(info: Pick<Info, "origin" | "provider">): string {
+  switch (info.origin) {
+    case "gateway":
+      return "OpenCode's gateway, about this account, its limits or this client"
+    case "upstream":
+      return info.provider ? `${info.provider}, the model provider behind the gateway` : "the model provider or a server on the way, not the gateway's account checks"
+    case "network":
+      return "no HTTP answer arrived"
+    case "local":
+      return "decided by this runtime"
+  }
 }
 
 /** classify's one-line answer to "does waiting help, and until when". */

@@ -24,6 +24,10 @@ export const KINDS = [
   "auth",
   "model_unavailable",
   "region_blocked",
+  "free_tier_gated",
+  "client_outdated",
+  "model_access_denied",
+  "data_policy_blocked",
   "overloaded",
   "server_error",
   "network",
@@ -33,6 +37,18 @@ export const KINDS = [
 ] as const
 export const Kind = z.enum(KINDS)
 export type Kind = z.infer<typeof Kind>
+
+/**
+ * Whose side a failure is on. `gateway`: the OpenCode gateway answered about this user's request
+ * with one of its own error types (account, limits, plan, region, the free-tier client gate, an
+ * outdated client). `upstream`: any other HTTP answer: the model provider behind the gateway
+ * (`Error from provider (<Name>)`, or unprefixed as the gateway passes stream errors on), the
+ * gateway's generic `Internal server error`, a proxy's page; for a custom provider, that provider
+ * itself. `network`: no HTTP answer. `local`: the runtime decided (a cancel, a local deadline).
+ */
+export const ORIGINS = ["gateway", "upstream", "network", "local"] as const
+export const Origin = z.enum(ORIGINS)
+export type Origin = z.infer<typeof Origin>
 
 export const QuotaScope = z.enum(["ip-daily", "key-minute", "workspace-5h", "workspace-weekly", "workspace-monthly", "balance", "spend-limit"])
 export type QuotaScope = z.infer<typeof QuotaScope>
@@ -44,6 +60,7 @@ export const Info = z.strictObject({
   /** Waiting a bounded time (at most BOUNDED_WAIT_MS) can make the same request succeed. */
   retryable: z.boolean(),
   action: z.enum(["retry", "stop"]),
+  origin: Origin,
   /** HTTP status; null when no HTTP answer arrived (network) or it is unknown (stream error). */
   statusCode: z.number().int().min(100).max(599).nullable(),
   /** The body's `error.type` (gateway class name or provider type). */
@@ -74,11 +91,15 @@ export const MAX_SCAN_CHARS = 64 * 1024
 
 const TRANSIENT = new Set<Kind>(["rate_limit", "overloaded", "server_error", "network"])
 
-// The gateway's own error classes (research note: "The limiters"). Exact names, case-sensitive.
+// The gateway's own error classes (research notes: "The limiters", gateway-drift section 4). Exact
+// names, case-sensitive. Every one of them is origin `gateway`.
 const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
   FreeUsageLimitError: { kind: "free_usage_limit", scope: "ip-daily" },
+  FreeTierError: { kind: "free_tier_gated" },
   GoUsageLimitError: { kind: "go_usage_limit" },
   BlackUsageLimitError: { kind: "subscription_usage_limit" },
+  // The older name of BlackUsageLimitError; it carried no metadata.
+  SubscriptionUsageLimitError: { kind: "subscription_usage_limit" },
   RateLimitError: { kind: "rate_limit", scope: "key-minute" },
   AuthError: { kind: "auth" },
   EntitlementError: { kind: "auth" },
@@ -87,6 +108,8 @@ const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
   UserLimitError: { kind: "spend_limit", scope: "spend-limit" },
   ModelError: { kind: "model_unavailable" },
   RegionError: { kind: "region_blocked" },
+  ModelAccessError: { kind: "model_access_denied" },
+  DataPolicyError: { kind: "data_policy_blocked" },
   BadRequestError: { kind: "invalid_request" },
   NotFoundError: { kind: "invalid_request" },
 }
@@ -178,6 +201,8 @@ interface Facts {
   network: Network | null
   /** A status named inside the body (OpenRouter `error.code: 429`), used when the HTTP one says nothing. */
   bodyStatus: number | null
+  /** The wrapper's message when the error came nested in another body (its provider prefix may name who answered). */
+  wrapper: string | null
 }
 
 /**
@@ -216,6 +241,8 @@ export function classify(input: unknown, now: number | Date = Date.now(), contex
         kind: "unknown",
         retryable: false,
         action: "stop",
+        // Nothing readable arrived: not the runtime's decision, not a named gateway answer.
+        origin: "upstream",
         statusCode: null,
         upstreamType: null,
         upstreamCode: null,
@@ -259,10 +286,15 @@ export function isTransient(kind: Kind) {
 function build(facts: Facts, now: number, context: Context | undefined): Info {
   let kind: Kind | null = null
   let scope: QuotaScope | null = null
-  const gateway = facts.type !== null && Object.hasOwn(GATEWAY, facts.type) ? GATEWAY[facts.type] : undefined
+  unwrapNested(facts)
+  const gatewayType = gatewayTypeOf(facts)
+  const gateway = gatewayType === null ? undefined : GATEWAY[gatewayType]
   // A status inside the body (OpenRouter) says more than a 200 that carried it.
   const status = facts.status !== null && facts.status >= 400 ? facts.status : (facts.bodyStatus ?? facts.status)
-  if (gateway) {
+  if (facts.status === 426) {
+    // Upgrade Required is the gateway refusing this client version, whatever the body says.
+    kind = "client_outdated"
+  } else if (gateway) {
     kind = gateway.kind
     scope = gateway.scope ?? null
   } else if (facts.network && facts.type === null && (facts.status === null || facts.status < 400)) {
@@ -294,15 +326,18 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
   const network = kind === "network" ? facts.network : null
   const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
   const message = removeValues(facts.message ?? facts.errorText ?? "", context?.secrets)
+  const named = providerName(facts.message) ?? providerName(facts.wrapper)
   return finish(
     {
       kind,
       retryable,
       action: retryable ? "retry" : "stop",
+      origin: originOf(kind, facts, gatewayType !== null || named === CONSOLE),
       statusCode: status,
       upstreamType: token(facts.type),
       upstreamCode: token(facts.code ?? network?.code ?? null),
-      provider: providerName(facts.message),
+      // `Console` is the gateway itself, not a provider behind it: origin says so instead.
+      provider: named === CONSOLE ? null : named,
       quotaScope: scope,
       limitName: facts.limitName === null ? null : bounded(facts.limitName, 32) || null,
       workspaceID: token(facts.workspace),
@@ -320,8 +355,8 @@ function finish(info: Omit<Info, "userMessage">, now: number, context?: ErrorMes
   return { ...info, userMessage: ErrorMessage.user(info, now, context) }
 }
 
-function gather(input: unknown): Facts {
-  const facts: Facts = {
+function emptyFacts(): Facts {
+  return {
     status: null,
     headers: undefined,
     type: null,
@@ -332,7 +367,12 @@ function gather(input: unknown): Facts {
     limitName: null,
     network: null,
     bodyStatus: null,
+    wrapper: null,
   }
+}
+
+function gather(input: unknown): Facts {
+  const facts = emptyFacts()
   if (typeof input === "string") {
     readBody(facts, input)
     return facts
@@ -448,6 +488,63 @@ function readParsed(facts: Facts, value: unknown) {
     facts.workspace = text(get(metadata, "workspace")) ?? text(get(metadata, "workspaceID"))
     facts.limitName = text(get(metadata, "limitName"))
   }
+}
+
+/** How many bodies deep an error can be nested in another's message and still be read. */
+const MAX_NESTING = 3
+/** Where the nested body may start in a wrapper's message ("429 Too Many Requests: {...}" and the like). */
+const NESTED_START_MAX = 200
+
+/**
+ * Proxies and relays re-wrap an error in their own shape with the original body as a string:
+ * `{"error":{"message":"{\"type\":\"error\",\"error\":{\"type\":\"FreeUsageLimitError\"...}}"}}`.
+ * The original's fields replace the wrapper's, the HTTP status and headers stay. Parsed, never
+ * evaluated; bounded in depth, and the message it reads is already bounded by readParsed.
+ */
+function unwrapNested(facts: Facts) {
+  for (let depth = 0; depth < MAX_NESTING; depth++) {
+    if (facts.type !== null && Object.hasOwn(GATEWAY, facts.type)) return
+    const message = facts.message
+    const start = message === null ? -1 : message.indexOf("{")
+    if (message === null || start < 0 || start > NESTED_START_MAX) return
+    const inner = emptyFacts()
+    readText(inner, message.slice(start))
+    if (inner.type === null && inner.message === null) return
+    facts.wrapper ??= message
+    if (inner.type !== null) facts.type = inner.type
+    if (inner.code !== null) facts.code = inner.code
+    if (inner.bodyStatus !== null) facts.bodyStatus = inner.bodyStatus
+    facts.message = inner.message
+    facts.workspace = inner.workspace ?? facts.workspace
+    facts.limitName = inner.limitName ?? facts.limitName
+  }
+}
+
+/** The gateway's own words for FreeTierError, kept when a proxy drops the type but passes the text on. */
+const FREE_TIER_TEXT = /free tier can only be used from within OpenCode/i
+const CONSOLE = "Console"
+
+/**
+ * The gateway error class the answer carries: its `error.type`, or FreeTierError recognised by its
+ * text when a proxy re-wrapped it under its own type (`upstream_error`, opencode2api #38). Text is
+ * the fallback only: the type decides whenever it is there.
+ */
+function gatewayTypeOf(facts: Facts): string | null {
+  if (facts.type !== null && Object.hasOwn(GATEWAY, facts.type)) return facts.type
+  const message = facts.message ?? facts.errorText
+  if (message !== null && FREE_TIER_TEXT.test(message.length > 2000 ? message.slice(0, 2000) : message)) return "FreeTierError"
+  return null
+}
+
+// Kinds added by the local deadlines (named as strings so this table does not depend on their order of arrival).
+const NETWORK_KINDS: ReadonlySet<string> = new Set(["network", "first_byte_timeout", "stream_stalled"])
+const LOCAL_KINDS: ReadonlySet<string> = new Set(["wait_budget_exhausted"])
+
+function originOf(kind: Kind, facts: Facts, fromGateway: boolean): Origin {
+  if (LOCAL_KINDS.has(kind) || (kind === "network" && facts.network?.aborted)) return "local"
+  if (NETWORK_KINDS.has(kind)) return "network"
+  if (fromGateway || kind === "client_outdated") return "gateway"
+  return "upstream"
 }
 
 function network(error: unknown): Network | null {
