@@ -4,13 +4,101 @@
  */
 export type ParseResult = { ok: true; value: unknown } | { ok: false; line: number; column: number; problem: string }
 
-export function parse(text: string): ParseResult {
+/** Deeper nesting is refused before parsing: no file a user writes by hand comes near it. */
+export const MAX_DEPTH = 64
+
+export interface Options {
+  /** Accept comments and trailing commas, as OpenCode reads opencode.json (JSONC). */
+  jsonc?: boolean
+  maxDepth?: number
+}
+
+export function parse(text: string, options: Options = {}): ParseResult {
+  let plain = text
+  if (options.jsonc) {
+    const stripped = stripJsonc(text)
+    if (!stripped.ok) return stripped
+    plain = stripped.text
+  }
+  const deep = tooDeep(plain, options.maxDepth ?? MAX_DEPTH)
+  if (deep) return { ok: false, ...position(text, deep.offset), problem: deep.problem }
   try {
-    return { ok: true, value: JSON.parse(text) }
+    return { ok: true, value: JSON.parse(plain) }
   } catch {
-    const failure = locate(text)
+    // Stripping keeps every offset, so a position found on `plain` is the raw file's.
+    const failure = locate(plain)
     return { ok: false, ...position(text, failure.offset), problem: failure.problem }
   }
+}
+
+/**
+ * JSONC to JSON of exactly the same length: comments become spaces (their line breaks kept) and a
+ * trailing comma before `}` or `]` a space, so every line and column stays where the file has it.
+ */
+export function stripJsonc(text: string): { ok: true; text: string } | Extract<ParseResult, { ok: false }> {
+  // [from, to) ranges to blank out, built in one pass and applied in order at the end.
+  const blanks: [number, number][] = []
+  let i = 0
+  // The last significant character outside comments, to tell a trailing comma from `[,]`.
+  let comma = -1
+  let previous = ""
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === '"') {
+      i++
+      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i += text[i] === "\\" ? 2 : 1
+      i++
+      previous = '"'
+      comma = -1
+      continue
+    }
+    if (c === "/" && text[i + 1] === "/") {
+      const end = text.indexOf("\n", i)
+      const stop = end === -1 ? text.length : end
+      blanks.push([i, stop])
+      i = stop
+      continue
+    }
+    if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2)
+      if (end === -1) return { ok: false, ...position(text, i), problem: "unterminated /* comment" }
+      blanks.push([i, end + 2])
+      i = end + 2
+      continue
+    }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+      i++
+      continue
+    }
+    if ((c === "}" || c === "]") && comma !== -1) blanks.push([comma, comma + 1])
+    comma = c === "," && previous !== "," && previous !== "{" && previous !== "[" ? i : -1
+    previous = c
+    i++
+  }
+  if (!blanks.length) return { ok: true, text }
+  blanks.sort((a, b) => a[0] - b[0])
+  let out = ""
+  let at = 0
+  for (const [from, to] of blanks) {
+    out += text.slice(at, from) + text.slice(from, to).replace(/[^\r\n]/g, " ")
+    at = to
+  }
+  return { ok: true, text: out + text.slice(at) }
+}
+
+// Iterative and string-aware, so it runs before JSON.parse ever recurses into a hostile file.
+function tooDeep(text: string, max: number): Failure | undefined {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '"') {
+      i++
+      while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1
+    } else if (c === "{" || c === "[") {
+      if (++depth > max) return new Failure(i, `nested deeper than ${max} levels, which no hand-written file does; check that it is the right file`)
+    } else if (c === "}" || c === "]") depth--
+  }
+  return undefined
 }
 
 export function describe(result: Extract<ParseResult, { ok: false }>) {
