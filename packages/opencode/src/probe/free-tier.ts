@@ -25,12 +25,12 @@ export function judge(result: Result, userAgent: string): Verdict {
       text: `An anonymous request with this runtime's own headers (a canonical x-opencode-session, User-Agent ${userAgent}) was served. OpenCode can close its free tier to other clients at any time, so this holds for now, not for good.`,
     }
   const { failure } = result
-  if (failure.upstreamType === "FreeTierError" || (failure.kind as string) === "free_tier_gated")
+  if (failure.kind === "free_tier_gated")
     return {
       answer: "gated",
       text: `The gateway refused this runtime's anonymous request (${failure.statusCode ?? "no status"} FreeTierError): OpenCode serves its free models only to its own app. This is not a key problem; a saved OpenCode key or an OpenCode Go subscription works. The allowance comparisons below need the anonymous free tier and were not run.`,
     }
-  if (failure.statusCode === 426 || (failure.kind as string) === "client_outdated")
+  if (failure.kind === "client_outdated")
     return {
       answer: "outdated",
       text: `The gateway answered 426 Upgrade Required: it serves anonymous free requests only to newer OpenCode clients than this runtime's User-Agent (${userAgent}) says. PawWork reports its own version and does not borrow another client's; a saved OpenCode key or an OpenCode Go subscription works. The allowance comparisons below need the anonymous free tier and were not run.`,
