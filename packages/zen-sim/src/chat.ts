@@ -38,12 +38,16 @@ export async function handleChat(request: Request, endpoint: Endpoint, context: 
         key: bearerKey(headers),
         quotaIdentity: quotaIdentity(headers, context.clientIP, context.quotaKey),
         identifiedClient: isIdentifiedClient(headers, config.clientHeaderValues),
+        session: headers.get("x-opencode-session"),
+        userAgent: headers.get("user-agent"),
         region: requestRegion(headers, context.trustProxy, config.defaultRegion),
         language: pickLanguage(headers.get("accept-language")),
       },
     ),
   );
   if (admission instanceof Response) return admission;
+  // From here on the request is with a provider (a fault stands for its answer): it counts.
+  admission.reachedProvider();
 
   const stream = body.stream === true;
   const fault = state.faults.take(endpoint, admission.model.id);

@@ -14,7 +14,13 @@ export const USAGE = `Usage: bun run sim [flags]
   --free-daily-limit N      free-model requests per client per UTC day (default 200)
   --fallback-daily-limit N  the same for clients without an expected x-opencode-client
                             (default 20, or the free limit if lower; never above it)
-  --no-new-client-bonus     do not double the allowance of clients first seen in the last 7 days
+  --no-new-client-bonus     do not double the allowance of new clients (lifetime use under 7 days' worth)
+  --free-tier-gate MODE     off|session|session+ua: what anonymous free-model requests must carry
+                            (default session: a canonical x-opencode-session; off: before 2026-09-17)
+  --min-client-version V    session+ua: lowest opencode/<version> User-Agent served (default 1.17.0)
+  --session-max-age SEC     the time inside the session id must be within SEC of the clock
+                            (unconfirmed rule; default: not checked)
+  --go-session-gate MODE    required|off: the Go endpoint needs an x-opencode-session (default required)
   --now ISO                 start the simulated clock at this time
   --key KEY                 add a Zen key with a $20 balance in its own workspace (repeatable)
   --go-key KEY              add a key with an OpenCode Go subscription in its own workspace (repeatable)
@@ -31,10 +37,21 @@ export type CliCommand =
       options: Omit<SimOptions, "config">;
       configFile: string | undefined;
       /** Applied over the config file's top-level fields. */
-      overrides: Pick<SimConfigInput, "freeDailyLimit" | "fallbackDailyLimit" | "newClientBonus">;
+      overrides: CliOverrides;
       zenKeys: string[];
       goKeys: string[];
     };
+
+type CliOverrides = Pick<
+  SimConfigInput,
+  | "freeDailyLimit"
+  | "fallbackDailyLimit"
+  | "newClientBonus"
+  | "freeTierGate"
+  | "minClientVersion"
+  | "freeTierSessionMaxAgeSec"
+  | "goSessionGate"
+>;
 
 export function parseCliArgs(argv: string[]): CliCommand {
   let parsed;
@@ -52,6 +69,10 @@ export function parseCliArgs(argv: string[]): CliCommand {
         "free-daily-limit": { type: "string" },
         "fallback-daily-limit": { type: "string" },
         "no-new-client-bonus": { type: "boolean" },
+        "free-tier-gate": { type: "string" },
+        "min-client-version": { type: "string" },
+        "session-max-age": { type: "string" },
+        "go-session-gate": { type: "string" },
         now: { type: "string" },
         key: { type: "string", multiple: true },
         "go-key": { type: "string", multiple: true },
@@ -71,12 +92,34 @@ export function parseCliArgs(argv: string[]): CliCommand {
   }
   if (v.now !== undefined && Number.isNaN(Date.parse(v.now))) throw new CliUsageError("--now: expected an ISO date-time");
 
-  const overrides: Pick<SimConfigInput, "freeDailyLimit" | "fallbackDailyLimit" | "newClientBonus"> = {};
+  const overrides: CliOverrides = {};
   if (v["free-daily-limit"] !== undefined) overrides.freeDailyLimit = count("--free-daily-limit", v["free-daily-limit"]);
   if (v["fallback-daily-limit"] !== undefined) {
     overrides.fallbackDailyLimit = count("--fallback-daily-limit", v["fallback-daily-limit"]);
   }
   if (v["no-new-client-bonus"]) overrides.newClientBonus = false;
+  const gate = v["free-tier-gate"];
+  if (gate !== undefined) {
+    if (gate !== "off" && gate !== "session" && gate !== "session+ua") {
+      throw new CliUsageError(`--free-tier-gate: expected "off", "session" or "session+ua"`);
+    }
+    overrides.freeTierGate = gate;
+  }
+  const minVersion = v["min-client-version"];
+  if (minVersion !== undefined) {
+    if (!/^\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(minVersion)) throw new CliUsageError("--min-client-version: expected a release version such as 1.17.0");
+    overrides.minClientVersion = minVersion;
+  }
+  if (v["session-max-age"] !== undefined) {
+    const seconds = count("--session-max-age", v["session-max-age"]);
+    if (seconds < 1) throw new CliUsageError("--session-max-age: expected at least 1 second");
+    overrides.freeTierSessionMaxAgeSec = seconds;
+  }
+  const goGate = v["go-session-gate"];
+  if (goGate !== undefined) {
+    if (goGate !== "required" && goGate !== "off") throw new CliUsageError(`--go-session-gate: expected "required" or "off"`);
+    overrides.goSessionGate = goGate;
+  }
 
   const options: Omit<SimOptions, "config"> = {};
   if (v.port !== undefined) {

@@ -1,5 +1,5 @@
 import { sha256Hex } from "./fingerprint.ts";
-import { clientIdentityFromAddress } from "./ip.ts";
+import { ipKey } from "./ip.ts";
 
 /**
  * Who a request comes from, as the gateway sees it: the client address (from
@@ -11,9 +11,12 @@ export type QuotaKeyMode = "ip" | "install";
 
 export const INSTALL_HEADER = "x-pawwork-install";
 
+/**
+ * Behind a trusted edge only `x-real-ip` counts, and without it every request shares the bucket
+ * `unknown`, as at the gateway; otherwise the socket address stands in for it (local use).
+ */
 export function clientIP(headers: Headers, socketAddress: string | null, trustProxy: boolean): string {
-  const forwarded = trustProxy ? headers.get("x-real-ip")?.trim() : undefined;
-  return clientIdentityFromAddress(forwarded || socketAddress || "unknown");
+  return ipKey(trustProxy ? headers.get("x-real-ip") : socketAddress);
 }
 
 /** The bearer token, or null when there is none or it is the anonymous `public`. */

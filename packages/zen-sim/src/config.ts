@@ -19,6 +19,8 @@ const modelSchema = z.strictObject({
   free: z.boolean().default(false),
   // Allow-list of `cf-ipcountry` values; absent or null = everywhere.
   regions: z.array(region).nullable().default(null),
+  // The model's own free daily limit: its own bucket per client per UTC day, with this allowance (free-quota.ts).
+  dailyLimit: count.nullable().default(null),
 });
 
 const goSchema = z.strictObject({
@@ -105,6 +107,14 @@ const configObject = z.strictObject({
   reply: z.string().nullable().default(null),
   goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
   goLimitStatus: z.number().int().min(200).max(599).default(429),
+  // The free tier's client gate (free-tier-gate.ts); "off" is the gateway before 2026-09-17.
+  freeTierGate: z.enum(["off", "session", "session+ua"]).default("session"),
+  // session+ua: the lowest OpenCode version a User-Agent may name (a release, e.g. "1.17.0").
+  minClientVersion: z.string().regex(/^\d{1,9}\.\d{1,9}\.\d{1,9}$/, "expected a release version such as 1.17.0").default("1.17.0"),
+  // Unconfirmed (krouter #14): seconds the time inside the session id may be from the clock; null = not checked.
+  freeTierSessionMaxAgeSec: z.number().int().min(1).nullable().default(null),
+  // The Go endpoint's x-opencode-session requirement (go-session-gate.ts); "off" is the gateway before 2026-09-06.
+  goSessionGate: z.enum(["required", "off"]).default("required"),
   workspaces: z.array(workspaceSchema).default([]),
   faults: z.array(faultSchema).default([]),
   models: z

@@ -1,12 +1,21 @@
 /**
- * The anonymous free-model allowance: a counter per client identity (IP /64,
- * or install token) per UTC day of the simulated clock, whether or not a key
- * is sent. Because the window is the UTC day, everyone who runs out at the
- * same moment gets the same `retry-after`.
+ * The free-model allowance, as the gateway's source counts it (gateway-drift-2026.md, section 3,
+ * rows 3 and 4): a counter per client identity (IP key, or install token) per UTC day of the
+ * simulated clock, whether or not a key is sent. Because the window is the UTC day, everyone who
+ * runs out at the same moment gets the same `retry-after`.
+ *
+ * - A model with its own `dailyLimit` has its own bucket per identity per day, and that limit is
+ *   its allowance for identified clients.
+ * - A client without the expected identification gets the smaller fallback allowance, on either.
+ * - New-client doubling: an identified client on a model without its own limit gets twice the
+ *   allowance while its lifetime count of such requests is under 7 × the daily limit.
+ *
+ * `check` decides; the returned `count` is called once the request has reached a provider
+ * (whatever the provider answers), so refusals by later gateway checks cost nothing.
  */
 
 const DAY_MS = 86_400_000;
-const NEW_CLIENT_MS = 7 * DAY_MS;
+const NEW_CLIENT_LIFETIME_DAYS = 7;
 
 export interface FreeQuotaRules {
   freeDailyLimit: number;
@@ -14,39 +23,56 @@ export interface FreeQuotaRules {
   newClientBonus: boolean;
 }
 
-export type FreeQuotaVerdict = { allowed: true } | { allowed: false; retryAfterSec: number };
+export interface FreeRequest {
+  identity: string;
+  identifiedClient: boolean;
+  modelID: string;
+  /** The model's own daily limit, or null for the shared allowance. */
+  modelDailyLimit: number | null;
+}
+
+export type FreeQuotaVerdict = { allowed: true; count: () => void } | { allowed: false; retryAfterSec: number };
 
 export class FreeQuota {
-  private readonly used = new Map<string, { day: number; count: number }>();
-  private readonly firstSeen = new Map<string, number>();
+  private readonly daily = new Map<string, { day: number; count: number }>();
+  private readonly lifetime = new Map<string, number>();
 
-  check(identity: string, identifiedClient: boolean, now: number, rules: FreeQuotaRules): FreeQuotaVerdict {
-    if (!this.firstSeen.has(identity)) this.firstSeen.set(identity, now);
-    if (this.usedToday(identity, now) < this.allowance(identity, identifiedClient, now, rules)) return { allowed: true };
-    return { allowed: false, retryAfterSec: Math.ceil((nextUTCMidnight(now) - now) / 1000) };
-  }
-
-  record(identity: string, now: number): void {
-    const today = utcDay(now);
-    const entry = this.used.get(identity);
-    if (entry && entry.day === today) entry.count++;
-    else this.used.set(identity, { day: today, count: 1 });
+  check(request: FreeRequest, now: number, rules: FreeQuotaRules): FreeQuotaVerdict {
+    const ownLimit = request.modelDailyLimit;
+    const dailyLimit = !request.identifiedClient ? rules.fallbackDailyLimit : (ownLimit ?? rules.freeDailyLimit);
+    const sharedBucket = request.identifiedClient && ownLimit === null;
+    // An identity (an address or a header value) never holds a NUL, so no two buckets collide.
+    const bucket = ownLimit === null ? request.identity : `${request.identity}\u0000${request.modelID}`;
+    const isNew =
+      rules.newClientBonus && sharedBucket && (this.lifetime.get(request.identity) ?? 0) < NEW_CLIENT_LIFETIME_DAYS * dailyLimit;
+    const allowance = isNew ? dailyLimit * 2 : dailyLimit;
+    if (this.usedToday(bucket, now) >= allowance) {
+      return { allowed: false, retryAfterSec: Math.ceil((nextUTCMidnight(now) - now) / 1000) };
+    }
+    return {
+      allowed: true,
+      count: () => {
+        this.addToday(bucket, now);
+        if (sharedBucket) this.lifetime.set(request.identity, (this.lifetime.get(request.identity) ?? 0) + 1);
+      },
+    };
   }
 
   clear(): void {
-    this.used.clear();
-    this.firstSeen.clear();
+    this.daily.clear();
+    this.lifetime.clear();
   }
 
-  private allowance(identity: string, identifiedClient: boolean, now: number, rules: FreeQuotaRules): number {
-    const base = identifiedClient ? rules.freeDailyLimit : rules.fallbackDailyLimit;
-    const isNew = now - (this.firstSeen.get(identity) ?? now) < NEW_CLIENT_MS;
-    return rules.newClientBonus && isNew ? base * 2 : base;
-  }
-
-  private usedToday(identity: string, now: number): number {
-    const entry = this.used.get(identity);
+  private usedToday(bucket: string, now: number): number {
+    const entry = this.daily.get(bucket);
     return entry && entry.day === utcDay(now) ? entry.count : 0;
+  }
+
+  private addToday(bucket: string, now: number): void {
+    const today = utcDay(now);
+    const entry = this.daily.get(bucket);
+    if (entry && entry.day === today) entry.count++;
+    else this.daily.set(bucket, { day: today, count: 1 });
   }
 }
 

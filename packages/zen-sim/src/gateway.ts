@@ -3,6 +3,8 @@ import type { Endpoint, ModelEntry } from "./catalogue.ts";
 import { effectiveModels, type SimConfig } from "./config.ts";
 import { GatewayError, secondsUntil } from "./errors.ts";
 import type { FreeQuota } from "./free-quota.ts";
+import { enforceFreeTierGate } from "./free-tier-gate.ts";
+import { enforceGoSessionGate } from "./go-session-gate.ts";
 import { formatDuration, localise, type Language } from "./messages.ts";
 import type { PaidRateLimiter } from "./rate-limit.ts";
 import { sha256Hex } from "./fingerprint.ts";
@@ -21,6 +23,9 @@ export interface ChatAttempt {
   key: string | null;
   quotaIdentity: string;
   identifiedClient: boolean;
+  /** The `x-opencode-session` and `User-Agent` values, or null when absent: the client gates read them. */
+  session: string | null;
+  userAgent: string | null;
   region: string;
   language: Language;
 }
@@ -30,6 +35,11 @@ export interface Admission {
   member: MemberAccount | null;
   /** Charges the request; called only once the upstream has answered successfully. */
   recordUsage(): void;
+  /**
+   * Counts the request against the free allowance or the key's minute limit; called as soon as it
+   * goes to a provider, whatever the provider answers (research rows 3 and 7).
+   */
+  reachedProvider(): void;
 }
 
 export interface GatewayDeps {
@@ -49,23 +59,42 @@ export function admitChat(deps: GatewayDeps, attempt: ChatAttempt): Admission {
   const model = effectiveModels(config)[attempt.endpoint].find((m) => m.id === attempt.modelID);
   if (!model) throw new GatewayError(401, "ModelError", `Model ${attempt.modelID ?? "(none)"} is not supported`);
 
-  // 1. Free models: per identity per UTC day, key or no key.
+  // The client gates (go-session-gate.ts, free-tier-gate.ts) come before the limiters, so a
+  // refused request uses none of the allowance.
+  if (attempt.endpoint === "go") enforceGoSessionGate(config.goSessionGate, attempt.session);
+  if (model.free && attempt.key === null) enforceFreeTierGate(config, attempt, now);
+
+  // 1. Free models: per identity per UTC day, key or no key; 2. paid models: per key per model per minute.
+  // Both only check here; reachedProvider() counts.
+  let countRequest = (): void => {};
   if (model.free) {
-    const verdict = deps.freeQuota.check(attempt.quotaIdentity, attempt.identifiedClient, now, config);
+    const verdict = deps.freeQuota.check(
+      {
+        identity: attempt.quotaIdentity,
+        identifiedClient: attempt.identifiedClient,
+        modelID: model.id,
+        modelDailyLimit: model.dailyLimit ?? null,
+      },
+      now,
+      config,
+    );
     if (!verdict.allowed) {
-      throw new GatewayError(429, "FreeUsageLimitError", localise("freeUsage", attempt.language), {
+      // The same text as RateLimitError: only the type differs (research row 6).
+      throw new GatewayError(429, "FreeUsageLimitError", localise("rateLimit", attempt.language), {
         metadata: {},
         retryAfterSec: verdict.retryAfterSec,
       });
     }
+    countRequest = verdict.count;
   } else if (attempt.key !== null) {
-    // 2. Paid models: per key per model per minute.
-    if (!deps.rateLimiter.tryAcquire(sha256Hex(attempt.key), model.id, now, config.paidRateLimitPerMinute)) {
+    const verdict = deps.rateLimiter.check(sha256Hex(attempt.key), model.id, now, config.paidRateLimitPerMinute);
+    if (!verdict.allowed) {
       throw new GatewayError(429, "RateLimitError", localise("rateLimit", attempt.language), {
         metadata: {},
         retryAfterSec: 60,
       });
     }
+    countRequest = verdict.count;
   }
 
   // 3. Authentication, then billing.
@@ -128,7 +157,7 @@ export function admitChat(deps: GatewayDeps, attempt: ChatAttempt): Admission {
     }
   }
 
-  return { model, member, recordUsage: () => recordUsage(deps, attempt, member, billing) };
+  return { model, member, recordUsage: () => recordUsage(deps, attempt, member, billing), reachedProvider: countRequest };
 }
 
 function requireBalance(member: MemberAccount): void {
@@ -156,8 +185,7 @@ function recordUsage(deps: GatewayDeps, attempt: ChatAttempt, member: MemberAcco
   const { requestCostUSD, goRequestCostUSD } = deps.config;
   switch (billing) {
     case "free":
-      deps.freeQuota.record(attempt.quotaIdentity, now.getTime());
-      return;
+      return; // counted by reachedProvider(), whatever the provider answered
     case "go":
       member?.go?.spend(now.getTime(), goRequestCostUSD);
       return;

@@ -21,7 +21,8 @@ async function main(argv: string[]): Promise<void> {
   const opts = command.options;
   const limits =
     `free ${effective.freeDailyLimit}/day (fallback ${effective.fallbackDailyLimit}/day), ` +
-    `new-client bonus ${effective.newClientBonus ? "on" : "off"}`;
+    `new-client bonus ${effective.newClientBonus ? "on" : "off"}, ` +
+    `free-tier gate ${effective.freeTierGate}, Go session gate ${effective.goSessionGate}`;
   console.log(`zen-sim listening on ${sim.url}`);
   console.log(`  zen: ${sim.zenBaseURL}`);
   console.log(`  go:  ${sim.goBaseURL}`);

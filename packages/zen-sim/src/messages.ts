@@ -9,11 +9,8 @@ export type Language = "en" | "fr" | "zh";
 type Template = (p: Record<string, string>) => string;
 
 const MESSAGES = {
-  freeUsage: {
-    en: () => "Free usage limit reached. Subscribe to OpenCode Go for more: https://opencode.ai/go",
-    fr: () => "Limite d'utilisation gratuite atteinte. Abonnez-vous à OpenCode Go pour continuer : https://opencode.ai/go",
-    zh: () => "已达到免费使用额度上限。订阅 OpenCode Go 以获得更多额度：https://opencode.ai/go",
-  },
+  // The gateway sends the free daily limit (FreeUsageLimitError) with this same text: only the
+  // error type tells the two apart (gateway-drift-2026.md, section 3, row 6).
   rateLimit: {
     en: () => "Rate limit exceeded. Please try again later.",
     fr: () => "Limite de requêtes dépassée. Réessayez plus tard.",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../src/index.ts";
-import { chat, startTestSim } from "./helpers.ts";
+import { canonicalSessionID, chat, startTestSim } from "./helpers.ts";
 
 let s: Simulator;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe("chat completions", () => {
   test("prompt tokens are about a quarter of the prompt's characters, text parts included", async () => {
     const response = await fetch(`${s.zenBaseURL}/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-opencode-client": "cli" },
+      headers: { "content-type": "application/json", "x-opencode-client": "cli", "x-opencode-session": canonicalSessionID() },
       body: JSON.stringify({
         model: "big-pickle",
         messages: [

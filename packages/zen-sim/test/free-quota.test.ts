@@ -70,13 +70,88 @@ describe("free-model daily allowance", () => {
     expect(await statuses(2, () => chat(s.zenBaseURL, { model: FREE, client: "pawwork" }))).toEqual([200, 200]);
   });
 
-  test("a client first seen less than 7 days ago gets double, then the normal allowance", async () => {
+  // Research: gateway-drift-2026.md, section 3, row 4.
+  test("a new client gets double while its lifetime count is under 7 × the daily limit, not for 7 days", async () => {
     const s = await sim({}, { freeDailyLimit: 2, newClientBonus: true });
-    expect(await statuses(5, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 200, 200, 429]);
-    s.clock.advance(6 * 86_400_000);
-    expect(await statuses(5, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 200, 200, 429]);
-    s.clock.advance(86_400_000);
+    // Three days of 4: a lifetime count of 12, under 14, so the fourth day still starts doubled ...
+    for (let day = 0; day < 3; day++) {
+      expect(await statuses(5, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 200, 200, 429]);
+      s.clock.advance(86_400_000);
+    }
+    // ... until the 14th request: from then on the normal 2, already used today.
     expect(await statuses(3, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 429]);
+    // A week on, a client that used little is still "new"; one that used 14 is not.
+    s.clock.advance(7 * 86_400_000);
+    expect(await statuses(3, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 429]);
+  });
+
+  test("a client used little in its first week is still doubled after it", async () => {
+    const s = await sim({}, { freeDailyLimit: 2, newClientBonus: true });
+    expect(await statuses(1, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200]);
+    s.clock.advance(10 * 86_400_000);
+    expect(await statuses(5, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  test("the doubling is only for identified clients on models without their own limit", async () => {
+    const s = await sim(
+      {},
+      {
+        freeDailyLimit: 2,
+        fallbackDailyLimit: 1,
+        newClientBonus: true,
+        models: { zen: [{ id: FREE, free: true }, { id: "own-limit-free", free: true, dailyLimit: 2 }] },
+      },
+    );
+    expect(await statuses(2, () => chat(s.zenBaseURL, { model: FREE, client: null }))).toEqual([200, 429]);
+    expect(await statuses(3, () => chat(s.zenBaseURL, { model: "own-limit-free" }))).toEqual([200, 200, 429]);
+  });
+
+  // Research: gateway-drift-2026.md, section 3, row 3.
+  test("every request that reached a provider counts, upstream errors included", async () => {
+    const s = await sim(
+      {},
+      {
+        freeDailyLimit: 3,
+        faults: [
+          { model: FREE, status: 500, count: 1 },
+          { model: FREE, status: 429, count: 1, provider: "openai" },
+        ],
+      },
+    );
+    expect(await statuses(4, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([500, 429, 200, 429]);
+    const last = await errorOf(await chat(s.zenBaseURL, { model: FREE }));
+    expect(last.body.error.type).toBe("FreeUsageLimitError");
+  });
+
+  test("a stream the provider broke off counts too", async () => {
+    const s = await sim({}, { freeDailyLimit: 1, faults: [{ model: FREE, status: 500, afterChunks: 1, midStream: "abort" }] });
+    const broken = await chat(s.zenBaseURL, { model: FREE, stream: true });
+    await broken.arrayBuffer().catch(() => undefined);
+    expect((await errorOf(await chat(s.zenBaseURL, { model: FREE }))).body.error.type).toBe("FreeUsageLimitError");
+  });
+
+  test("a model with its own dailyLimit has its own bucket, with that allowance", async () => {
+    const s = await sim(
+      {},
+      {
+        freeDailyLimit: 3,
+        fallbackDailyLimit: 1,
+        models: {
+          zen: [
+            { id: FREE, free: true },
+            { id: "limited-free", free: true, dailyLimit: 2 },
+            { id: "other-limited-free", free: true, dailyLimit: 1 },
+          ],
+        },
+      },
+    );
+    expect(await statuses(3, () => chat(s.zenBaseURL, { model: "limited-free" }))).toEqual([200, 200, 429]);
+    // The shared allowance and the other model's bucket are untouched ...
+    expect(await statuses(4, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 200, 200, 429]);
+    expect(await statuses(2, () => chat(s.zenBaseURL, { model: "other-limited-free" }))).toEqual([200, 429]);
+    // ... and an unidentified client gets the fallback allowance there too.
+    s.clock.advance(86_400_000);
+    expect(await statuses(2, () => chat(s.zenBaseURL, { model: "limited-free", client: null }))).toEqual([200, 429]);
   });
 
   test("the allowance comes back at 00:00 UTC of the simulated clock", async () => {
@@ -88,15 +163,23 @@ describe("free-model daily allowance", () => {
     expect(await statuses(2, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 429]);
   });
 
-  test("messages are localised from accept-language but the type is not", async () => {
-    const s = await sim({}, { freeDailyLimit: 0 });
-    const en = await errorOf(await chat(s.zenBaseURL, { model: FREE }));
-    const fr = await errorOf(await chat(s.zenBaseURL, { model: FREE, headers: { "accept-language": "fr-FR,fr;q=0.9,en;q=0.5" } }));
-    const zh = await errorOf(await chat(s.zenBaseURL, { model: FREE, headers: { "accept-language": "zh-CN" } }));
-    expect([en.body.error.type, fr.body.error.type, zh.body.error.type]).toEqual(Array(3).fill("FreeUsageLimitError"));
-    expect(new Set([en.body.error.message, fr.body.error.message, zh.body.error.message]).size).toBe(3);
-    expect(fr.body.error.message).toContain("gratuite");
-    expect(zh.body.error.message).toContain("免费");
+  // Research: gateway-drift-2026.md, section 3, row 6.
+  test("the message is RateLimitError's text, localised the same way: only the type differs", async () => {
+    const s = await sim({}, { freeDailyLimit: 0, paidRateLimitPerMinute: 0, ...KEYED });
+    const languages = ["en", "fr-FR,fr;q=0.9,en;q=0.5", "zh-CN"];
+    const free = await Promise.all(
+      languages.map(async (l) => (await errorOf(await chat(s.zenBaseURL, { model: FREE, headers: { "accept-language": l } }))).body),
+    );
+    const paid = await Promise.all(
+      languages.map(async (l) =>
+        (await errorOf(await chat(s.zenBaseURL, { model: "gpt-5.1", key: "sk-free-test", headers: { "accept-language": l } }))).body,
+      ),
+    );
+    expect(free[0]?.error.message).toBe("Rate limit exceeded. Please try again later.");
+    expect(free.map((b) => b.error.type)).toEqual(Array(3).fill("FreeUsageLimitError"));
+    expect(paid.map((b) => b.error.type)).toEqual(Array(3).fill("RateLimitError"));
+    expect(free.map((b) => b.error.message)).toEqual(paid.map((b) => b.error.message));
+    expect(new Set(free.map((b) => b.error.message)).size).toBe(3);
   });
 });
 
@@ -110,10 +193,13 @@ describe("client identity", () => {
     expect(s.requests().map((r) => r.clientIP)).toEqual(["203.0.113.1", "203.0.113.1", "203.0.113.2"]);
   });
 
-  test("with trustProxy a request without x-real-ip counts against the socket address", async () => {
+  // Research: gateway-drift-2026.md, section 3, row 5.
+  test("with trustProxy every request without x-real-ip shares the one bucket 'unknown'", async () => {
     const s = await sim({ trustProxy: true }, { freeDailyLimit: 1 });
     expect(await statuses(2, () => chat(s.zenBaseURL, { model: FREE }))).toEqual([200, 429]);
-    expect(s.requests()[0]?.clientIP).toBe("127.0.0.1");
+    expect(s.requests()[0]?.clientIP).toBe("unknown");
+    // The socket address is not used: the same machine with an x-real-ip is a fresh client.
+    expect(await statuses(1, fromIP(s, "127.0.0.1"))).toEqual([200]);
   });
 
   test("without trustProxy x-real-ip is ignored", async () => {
@@ -123,14 +209,28 @@ describe("client identity", () => {
     expect(s.requests().map((r) => r.clientIP)).toEqual(["127.0.0.1", "127.0.0.1"]);
   });
 
-  test("one IPv6 /64 is one client; the IPv4-mapped form is the IPv4 client", async () => {
+  test("IPv6 is counted per first four written fields; IPv4-mapped as written", async () => {
     const s = await sim({ trustProxy: true }, { freeDailyLimit: 1 });
-    expect(await statuses(1, fromIP(s, "2001:db8:7:8::1"))).toEqual([200]);
+    expect(await statuses(1, fromIP(s, "2001:db8:7:8:1:2:3:4"))).toEqual([200]);
     expect(await statuses(1, fromIP(s, "2001:db8:7:8:ffff::2"))).toEqual([429]);
-    expect(await statuses(1, fromIP(s, "2001:db8:7:9::1"))).toEqual([200]);
+    // Compressed: "2001:db8::1" is its own key, so its neighbour ::2 is another client ...
+    expect(await statuses(1, fromIP(s, "2001:db8::1"))).toEqual([200]);
+    expect(await statuses(1, fromIP(s, "2001:db8::2"))).toEqual([200]);
+    // ... while "2a02:1234:5678::1" and "::ffff" are both "2a02:1234:5678:".
+    expect(await statuses(1, fromIP(s, "2a02:1234:5678::1"))).toEqual([200]);
+    expect(await statuses(1, fromIP(s, "2a02:1234:5678::ffff"))).toEqual([429]);
     expect(await statuses(1, fromIP(s, "198.51.100.9"))).toEqual([200]);
-    expect(await statuses(1, fromIP(s, "::ffff:198.51.100.9"))).toEqual([429]);
-    expect(s.requests()[1]?.clientIP).toBe("2001:db8:7:8::/64");
+    expect(await statuses(1, fromIP(s, "::ffff:198.51.100.9"))).toEqual([200]);
+    expect(s.requests().map((r) => r.clientIP)).toEqual([
+      "2001:db8:7:8",
+      "2001:db8:7:8",
+      "2001:db8::1",
+      "2001:db8::2",
+      "2a02:1234:5678:",
+      "2a02:1234:5678:",
+      "198.51.100.9",
+      "::ffff:198.51.100.9",
+    ]);
   });
 
   test("quotaKey install: two installs behind one IP have separate allowances", async () => {

@@ -99,10 +99,21 @@ describe("authentication and billing", () => {
     expect((await chat(s.zenBaseURL, { model: PAID, key: "sk-paid" })).status).toBe(200);
   });
 
-  test("the rate limit is checked before authentication", async () => {
-    const s = await sim({ paidRateLimitPerMinute: 1 });
+  // Research: gateway-drift-2026.md, section 3, row 7.
+  test("the minute limit counts only requests that reached a provider, whatever it answered", async () => {
+    const s = await sim({
+      paidRateLimitPerMinute: 1,
+      workspaces: [workspace(), workspace({ id: "wrk_broke", balanceUSD: 0, members: [{ userID: "usr_broke", keys: ["sk-broke"] }] })],
+      faults: [{ model: PAID, status: 500, count: 1 }],
+    });
+    // Refused by the gateway: nothing reached a provider, nothing is counted.
     await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-unknown" }), 401, "AuthError");
-    await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-unknown" }), 429, "RateLimitError");
+    await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-unknown" }), 401, "AuthError");
+    await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-broke" }), 401, "CreditsError");
+    await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-broke" }), 401, "CreditsError");
+    // The provider's own 500 still used the minute's one request.
+    expect((await chat(s.zenBaseURL, { model: PAID, key: "sk-paid" })).status).toBe(500);
+    await expectError(chat(s.zenBaseURL, { model: PAID, key: "sk-paid" }), 429, "RateLimitError");
   });
 });
 
