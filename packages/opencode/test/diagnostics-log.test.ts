@@ -140,6 +140,21 @@ describe("writing never breaks the caller", () => {
     expect(writer.dropped).toBe(15)
   })
 
+  test("a FIFO where the log goes is never written to: reported once, the lines dropped, flush returns", async () => {
+    const dir = await tempDir()
+    const file = path.join(dir, "provider.jsonl")
+    expect(Bun.spawnSync(["mkfifo", file]).exitCode).toBe(0)
+    const messages: string[] = []
+    const writer = new JsonlLog.Writer({ file, onError: (m) => messages.push(m) })
+    writer.append(record(1))
+    writer.append(record(2))
+    await writer.flush()
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toContain(file)
+    expect(writer.dropped).toBe(2)
+    expect((await fs.lstat(file)).isFIFO()).toBe(true)
+  })
+
   test("a torn last line left by a dead process stays one skipped line; the next record is whole", async () => {
     const dir = await tempDir()
     const file = path.join(dir, "provider.jsonl")

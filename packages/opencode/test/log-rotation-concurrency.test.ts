@@ -76,7 +76,10 @@ async function readLog(dir: string, file: string) {
     if (!match) continue
     const text = await fs.readFile(path.join(dir, name), "utf8")
     expect(text.endsWith("\n")).toBe(true)
-    byNumber.set(Number(match[1] ?? 0), text.slice(0, -1).split("\n").map((l) => JSON.parse(l) as Line))
+    // A blank line is no record (readers skip it): a writer that saw another's line half written
+    // closes it off with a newline of its own. Every other line must be a whole record.
+    const lines = text.split("\n").filter((l) => l !== "")
+    byNumber.set(Number(match[1] ?? 0), lines.map((l) => JSON.parse(l) as Line))
   }
   return byNumber
 }

@@ -12,6 +12,10 @@ import { calendarWeek, fiveHours, monthsFrom, SpendWindow, SubscriptionWindows }
 export type GoWindowName = "5 hour" | "weekly" | "monthly";
 export type BlackWindowName = "rolling" | "weekly";
 
+// The order the gateway checks the windows in: with several spent, the first of these is reported.
+export const GO_CHECK_ORDER: readonly GoWindowName[] = ["weekly", "monthly", "5 hour"];
+export const BLACK_CHECK_ORDER: readonly BlackWindowName[] = ["weekly", "rolling"];
+
 export const DEFAULT_GO_LIMITS_USD: Record<GoWindowName, number> = { "5 hour": 12, weekly: 30, monthly: 60 };
 
 // Invented figures scaled to the plan price; the real limits are not public.
@@ -32,7 +36,9 @@ export interface WorkspaceAccount {
 export interface MemberAccount {
   config: MemberConfig;
   workspace: WorkspaceAccount;
+  /** The member's spend in the month of `timeMonthlyUsageUpdated` (the per-member limit counts the current UTC month). */
   spentUSD: number;
+  timeMonthlyUsageUpdated: Date;
   go: SubscriptionWindows<GoWindowName> | null;
   black: SubscriptionWindows<BlackWindowName> | null;
 }
@@ -97,6 +103,7 @@ function createMember(config: MemberConfig, workspace: WorkspaceAccount, now: Da
     config,
     workspace,
     spentUSD: config.spentUSD,
+    timeMonthlyUsageUpdated: now,
     go: config.go ? goWindows(config.go, now) : null,
     black: config.black ? blackWindows(config.black) : null,
   };
@@ -109,7 +116,7 @@ function goWindows(go: NonNullable<MemberConfig["go"]>, now: Date): Subscription
     { name: "5 hour", limitUSD: limit("5 hour"), window: new SpendWindow(fiveHours) },
     { name: "weekly", limitUSD: limit("weekly"), window: new SpendWindow(calendarWeek) },
     { name: "monthly", limitUSD: limit("monthly"), window: new SpendWindow(monthsFrom(anchor)) },
-  ]);
+  ], GO_CHECK_ORDER);
 }
 
 function blackWindows(black: NonNullable<MemberConfig["black"]>): SubscriptionWindows<BlackWindowName> {
@@ -117,5 +124,14 @@ function blackWindows(black: NonNullable<MemberConfig["black"]>): SubscriptionWi
   return new SubscriptionWindows<BlackWindowName>([
     { name: "rolling", limitUSD: black.limits.rolling ?? defaults.rolling, window: new SpendWindow(fiveHours) },
     { name: "weekly", limitUSD: black.limits.weekly ?? defaults.weekly, window: new SpendWindow(calendarWeek) },
-  ]);
+  ], BLACK_CHECK_ORDER);
+}
+
+/**
+ * A monthly figure as the gateway reads it: stored with the time it was last updated, and
+ * counted only while that time is in the current UTC calendar month.
+ */
+export function currentMonthUSD(usageUSD: number, updated: Date, now: Date): number {
+  const sameMonth = updated.getUTCFullYear() === now.getUTCFullYear() && updated.getUTCMonth() === now.getUTCMonth();
+  return sameMonth ? usageUSD : 0;
 }

@@ -5,28 +5,39 @@
 
 export type Endpoint = "zen" | "go";
 
+export type Format = "oa-compat" | "anthropic" | "openai";
+
 export interface ModelEntry {
   id: string;
   free: boolean;
   regions: string[] | null;
   /** The model's own free daily limit and bucket (free-quota.ts); absent or null: the shared free allowance. */
   dailyLimit: number | null;
+  /** Request shapes the model is offered in; null = all. */
+  formats: Format[] | null;
+  providerAvailable: boolean;
+  trialEndsAt: string | null;
+  dataPolicyOptIn: boolean;
+}
+
+function entry(id: string, free: boolean, regions: string[] | null = null): ModelEntry {
+  return { id, free, regions, dailyLimit: null, formats: null, providerAvailable: true, trialEndsAt: null, dataPolicyOptIn: false };
 }
 
 export const DEFAULT_ZEN_MODELS: ModelEntry[] = [
-  { id: "big-pickle", free: true, regions: null, dailyLimit: null },
-  { id: "gpt-5-nano", free: true, regions: null, dailyLimit: null },
-  { id: "minimax-m2.5-free", free: true, regions: null, dailyLimit: null },
-  { id: "claude-sonnet-4-5", free: false, regions: null, dailyLimit: null },
-  { id: "gpt-5.1", free: false, regions: null, dailyLimit: null },
-  { id: "qwen3-coder", free: false, regions: null, dailyLimit: null },
+  entry("big-pickle", true),
+  entry("gpt-5-nano", true),
+  entry("minimax-m2.5-free", true),
+  entry("claude-sonnet-4-5", false),
+  entry("gpt-5.1", false),
+  entry("qwen3-coder", false),
 ];
 
 export const DEFAULT_GO_MODELS: ModelEntry[] = [
-  { id: "glm-5", free: false, regions: null, dailyLimit: null },
-  { id: "kimi-k2.5", free: false, regions: null, dailyLimit: null },
+  entry("glm-5", false),
+  entry("kimi-k2.5", false),
   // Restricted so a RegionError is reachable with the default catalogue.
-  { id: "minimax-m2.5", free: false, regions: ["US", "CA", "GB", "DE", "FR", "NL", "SG", "JP"], dailyLimit: null },
+  entry("minimax-m2.5", false, ["US", "CA", "GB", "DE", "FR", "NL", "SG", "JP"]),
 ];
 
 // A fixed `created` keeps /models output byte-stable between runs.

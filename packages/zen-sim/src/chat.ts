@@ -34,6 +34,7 @@ export async function handleChat(request: Request, endpoint: Endpoint, context: 
       { config, now, accounts: state.accounts, freeQuota: state.freeQuota, rateLimiter: state.rateLimiter },
       {
         endpoint,
+        format: "oa-compat",
         modelID,
         key: bearerKey(headers),
         quotaIdentity: quotaIdentity(headers, context.clientIP, context.quotaKey),

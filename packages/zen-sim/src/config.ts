@@ -14,6 +14,9 @@ const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected
 const urlSafeId = z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, '_' or '-'");
 const region = z.string().regex(/^[A-Z]{2}$/, "expected a two-letter upper-case country code");
 
+// The gateway's names for the three request shapes: chat completions, messages, responses.
+export const FORMATS = ["oa-compat", "anthropic", "openai"] as const;
+
 const modelSchema = z.strictObject({
   id: z.string().min(1),
   free: z.boolean().default(false),
@@ -21,6 +24,14 @@ const modelSchema = z.strictObject({
   regions: z.array(region).nullable().default(null),
   // The model's own free daily limit: its own bucket per client per UTC day, with this allowance (free-quota.ts).
   dailyLimit: count.nullable().default(null),
+  // Request shapes the model is offered in; null = all three.
+  formats: z.array(z.enum(FORMATS)).nullable().default(null),
+  // False: every provider behind the model is disabled (401 ModelError "No provider available").
+  providerAvailable: z.boolean().default(true),
+  // A trial model stops answering at this time (401 ModelError).
+  trialEndsAt: isoTime.nullable().default(null),
+  // Served only to workspaces that opted in to the provider's data policy (403 DataPolicyError).
+  dataPolicyOptIn: z.boolean().default(false),
 });
 
 const goSchema = z.strictObject({
@@ -29,6 +40,8 @@ const goSchema = z.strictObject({
     .default({}),
   // Anchors the monthly window; defaults to the simulator's start time.
   subscribedAt: isoTime.optional(),
+  // The Go page's "use balance" setting: a spent Go window falls back to the workspace balance.
+  useBalance: z.boolean().default(false),
 });
 
 const blackSchema = z.strictObject({
@@ -70,6 +83,12 @@ const workspaceSchema = z.strictObject({
     })
     .default({ enabled: false, amountUSD: 20, triggerUSD: 5, error: null, errorAt: null }),
   members: z.array(memberSchema).default([]),
+  // Models this workspace's keys may use; null = all (403 ModelAccessError for the others).
+  modelAllowList: z.array(z.string().min(1)).nullable().default(null),
+  // Models an admin disabled for the workspace (401 ModelError "Model is disabled").
+  disabledModels: z.array(z.string().min(1)).default([]),
+  // Opted in to the data policy some models need (see the model's dataPolicyOptIn).
+  dataPolicyOptIn: z.boolean().default(false),
 });
 
 const faultSchema = z
@@ -80,6 +99,10 @@ const faultSchema = z
     count: z.number().int().min(-1).default(1),
     kind: z.enum(["json", "html", "empty", "raw", "internal"]).default("json"),
     provider: z.string().min(1).default("anthropic"),
+    // The name in the gateway's "Error from provider (<name>): " prefix; null: no display name, no prefix.
+    displayName: z.string().min(1).nullable().optional(),
+    // "edge": sent by something in front of the gateway (CDN, proxy), verbatim, outside its passthrough rules.
+    source: z.enum(["upstream", "edge"]).default("upstream"),
     message: z.string().optional(),
     body: z.string().optional(),
     type: z.string().min(1).optional(),
@@ -115,6 +138,10 @@ const configObject = z.strictObject({
   freeTierSessionMaxAgeSec: z.number().int().min(1).nullable().default(null),
   // The Go endpoint's x-opencode-session requirement (go-session-gate.ts); "off" is the gateway before 2026-09-06.
   goSessionGate: z.enum(["required", "off"]).default("required"),
+  // "first": newer gateway copies check the country before the limiters and auth; "after-billing": the older order.
+  regionCheck: z.enum(["first", "after-billing"]).default("first"),
+  // The Black limit error's name: the current one (metadata {}) or the older one (no metadata).
+  blackLimitErrorName: z.enum(["BlackUsageLimitError", "SubscriptionUsageLimitError"]).default("BlackUsageLimitError"),
   workspaces: z.array(workspaceSchema).default([]),
   faults: z.array(faultSchema).default([]),
   models: z

@@ -13,8 +13,11 @@ export type GatewayErrorType =
   | "UserLimitError"
   | "ModelError"
   | "RegionError"
+  | "ModelAccessError"
+  | "DataPolicyError"
   | "GoUsageLimitError"
   | "BlackUsageLimitError"
+  | "SubscriptionUsageLimitError"
   | "EntitlementError"
   | "NotFoundError"
   | "BadRequestError";

@@ -16,15 +16,18 @@ const MESSAGES = {
     fr: () => "Limite de requêtes dépassée. Réessayez plus tard.",
     zh: () => "请求过于频繁，请稍后再试。",
   },
+  // window: "5-hour", "Weekly" or "Monthly"; goPage: the workspace's Go page, where "use balance" is turned on.
   goUsage: {
-    en: (p) => `${p.window} usage limit reached. Resets in ${p.resetsIn}`,
-    fr: (p) => `Limite d'utilisation (${p.window}) atteinte. Réinitialisation dans ${p.resetsIn}`,
-    zh: (p) => `已达到${p.window}使用额度上限。将在 ${p.resetsIn} 后重置`,
+    en: (p) =>
+      `${p.window} usage limit reached. Resets in ${p.resetsIn}. To continue using this model now, enable usage from your available balance: ${p.goPage}`,
+    fr: (p) =>
+      `Limite d'utilisation (${p.window}) atteinte. Réinitialisation dans ${p.resetsIn}. Pour continuer maintenant, activez l'utilisation de votre solde : ${p.goPage}`,
+    zh: (p) => `已达到${p.window}使用额度上限。将在 ${p.resetsIn} 后重置。如需立即继续使用此模型，请启用余额支付：${p.goPage}`,
   },
   blackUsage: {
-    en: (p) => `Subscription ${p.window} usage limit reached. Resets in ${p.resetsIn}`,
-    fr: (p) => `Limite d'utilisation de l'abonnement (${p.window}) atteinte. Réinitialisation dans ${p.resetsIn}`,
-    zh: (p) => `订阅${p.window}使用额度已用完。将在 ${p.resetsIn} 后重置`,
+    en: (p) => `Subscription quota exceeded. Retry in ${p.resetsIn}.`,
+    fr: (p) => `Quota de l'abonnement dépassé. Réessayez dans ${p.resetsIn}.`,
+    zh: (p) => `订阅额度已用完。请在 ${p.resetsIn} 后重试。`,
   },
 } satisfies Record<string, Record<Language, Template>>;
 
@@ -53,11 +56,14 @@ export function pickLanguage(acceptLanguage: string | null): Language {
   return "en";
 }
 
-/** "3hr 12min", "19hr", "45min": the compact form seen in real gateway messages. */
+/**
+ * The gateway's retry time: whole days once there is at least one ("2 days", "1 day"), else
+ * "3hr 12min" (minutes rounded up, "4hr 0min" included), else "45min".
+ */
 export function formatDuration(seconds: number): string {
-  const totalMinutes = Math.ceil(seconds / 60);
-  const hours = Math.floor(totalMinutes / 60);
-  const minutes = totalMinutes % 60;
-  if (hours === 0) return `${minutes}min`;
-  return minutes === 0 ? `${hours}hr` : `${hours}hr ${minutes}min`;
+  const days = Math.floor(seconds / 86_400);
+  if (days >= 1) return `${days} day${days > 1 ? "s" : ""}`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.ceil((seconds % 3600) / 60);
+  return hours >= 1 ? `${hours}hr ${minutes}min` : `${minutes}min`;
 }

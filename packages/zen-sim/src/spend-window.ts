@@ -99,9 +99,16 @@ export interface WindowStatus<Name extends string> extends WindowUsage {
   percent: number;
 }
 
-/** A subscription's set of windows; a request is refused while any of them is used up. */
+/**
+ * A subscription's set of windows; a request is refused while any of them is used up.
+ * `status` lists them in the order given; `firstExhausted` looks in `checkOrder`, the order the
+ * gateway checks them in, so with several spent the one it names is the first of that order.
+ */
 export class SubscriptionWindows<Name extends string> {
-  constructor(private readonly windows: LimitedWindow<Name>[]) {}
+  constructor(
+    private readonly windows: LimitedWindow<Name>[],
+    private readonly checkOrder: readonly Name[] = windows.map((w) => w.name),
+  ) {}
 
   status(now: number): WindowStatus<Name>[] {
     return this.windows.map(({ name, limitUSD, window }) => {
@@ -113,7 +120,12 @@ export class SubscriptionWindows<Name extends string> {
   }
 
   firstExhausted(now: number): WindowStatus<Name> | undefined {
-    return this.status(now).find((s) => s.exhausted);
+    const exhausted = this.status(now).filter((s) => s.exhausted);
+    for (const name of this.checkOrder) {
+      const found = exhausted.find((s) => s.name === name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   spend(now: number, usd: number): void {

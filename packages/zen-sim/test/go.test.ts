@@ -40,12 +40,13 @@ describe("Go endpoint access", () => {
     expect(((await response.json()) as { model: string }).model).toBe("glm-5");
   });
 
-  test("no key, unknown key, and a key without Go are 401 AuthError", async () => {
+  test("no key and an unknown key are 401 AuthError; a key without Go pays from its balance", async () => {
     const s = await sim({});
-    for (const key of [undefined, "sk-nobody", "sk-zen"]) {
+    for (const key of [undefined, "sk-nobody"]) {
       const { status, body } = await errorOf(await chat(s.goBaseURL, { model: "glm-5", key }));
       expect({ key, status, type: body.error.type }).toEqual({ key, status: 401, type: "AuthError" });
     }
+    expect((await chat(s.goBaseURL, { model: "glm-5", key: "sk-zen" })).status).toBe(200);
   });
 
   test("Zen models are not offered on the Go endpoint", async () => {
@@ -68,7 +69,9 @@ describe("Go usage windows", () => {
     expect(body.metadata).toEqual({ workspace: "wrk_go", limitName: "5 hour" });
     // The window opened at the first spend (10:00) and it is now 11:00.
     expect(retryAfter).toBe(String(4 * 3600));
-    expect(body.error.message).toBe("5 hour usage limit reached. Resets in 4hr");
+    expect(body.error.message).toBe(
+      "5-hour usage limit reached. Resets in 4hr 0min. To continue using this model now, enable usage from your available balance: https://opencode.ai/workspace/wrk_go/go",
+    );
     s.clock.advance(4 * 3_600_000 - 1);
     expect(await statuses(1, () => goChat(s))).toEqual([429]);
     s.clock.advance(1);
@@ -94,10 +97,10 @@ describe("Go usage windows", () => {
     expect(retryAfter).toBe(String(Date.parse("2026-11-30T12:00:00Z") / 1000 - Date.parse(START) / 1000));
   });
 
-  test("the first exhausted window in 5 hour, weekly, monthly order is reported", async () => {
+  test("the first exhausted window in weekly, monthly, 5 hour order is reported", async () => {
     const s = await sim({ limits: { "5 hour": 1, weekly: 1, monthly: 1 } });
     await goChat(s);
-    expect((await errorOf(await goChat(s))).body.metadata?.limitName).toBe("5 hour");
+    expect((await errorOf(await goChat(s))).body.metadata?.limitName).toBe("weekly");
   });
 
   test("goLimitStatus sends the limit error with another status (200 seen in the wild)", async () => {

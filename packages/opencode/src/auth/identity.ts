@@ -7,6 +7,8 @@ import type { Config } from "../config"
 import { fingerprint } from "../util/fingerprint"
 import { withLock } from "../util/file-lock"
 import * as AtomicFile from "../util/atomic-file"
+import * as Json from "../util/json"
+import * as ReadFile from "../util/read-file"
 import { RuntimeError } from "../util/error"
 
 /**
@@ -27,6 +29,8 @@ export const FILE_NAME = "install.json"
 // so a file from a newer version with a longer token is kept, not mistaken for a corrupt one.
 const TOKEN = /^pwi_[A-Za-z0-9_-]{22,256}$/
 const TOKEN_ANYWHERE = /pwi_[A-Za-z0-9_-]{22,256}/
+/** The most install.json may hold: this version writes under 300 bytes. */
+const MAX_BYTES = 64 * 1024
 
 // Only the fields this version needs are required, so a file written by a newer version still loads.
 export const FileContents = z
@@ -191,6 +195,9 @@ async function open(file: string, logFile: string): Promise<Active> {
   const found = await read(file)
   if (found.kind === "ok") return active(file, found.contents)
   if (found.kind === "missing") return create(file, logFile)
+  // A file that cannot be read (permissions, a directory, a FIFO, far too large) is the user's to
+  // fix, not ours to replace: this process gets a temporary identity and says why.
+  if (found.kind === "unreadable") return memory(file, found.problem)
   return repair(file, logFile)
 }
 
@@ -198,19 +205,16 @@ async function read(file: string): Promise<ReadResult> {
   reads++
   let text: string
   try {
-    text = await fs.readFile(file, "utf8")
+    // A BOM (an editor's doing) is dropped here, so such a file is read, never replaced as corrupt.
+    text = (await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === "ENOENT") return { kind: "missing" }
-    return { kind: "unreadable", problem: `unreadable (${code ?? describeError(error)})` }
+    if (!(error instanceof ReadFile.FileReadError)) return { kind: "unreadable", problem: `cannot be read (${describeError(error)})` }
+    if (error.reason === "missing") return { kind: "missing" }
+    return { kind: "unreadable", problem: error.errno ? `${error.problem} (${error.errno})` : error.problem }
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return { kind: "corrupt", problem: "corrupt (not JSON)", ...recoverToken(text) }
-  }
-  const parsed = FileContents.safeParse(json)
+  const json = Json.parse(text)
+  if (!json.ok) return { kind: "corrupt", problem: "corrupt (not JSON)", ...recoverToken(text) }
+  const parsed = FileContents.safeParse(json.value)
   if (parsed.success) return { kind: "ok", contents: parsed.data }
   const issue = parsed.error.issues[0]!
   return { kind: "corrupt", problem: `corrupt (${issue.path.map(String).join(".") || "top level"}: ${issue.message})`, ...recoverToken(text) }
@@ -251,6 +255,7 @@ async function repair(file: string, logFile: string): Promise<Active> {
       const found = await read(file)
       if (found.kind === "ok") return active(file, found.contents)
       if (found.kind === "missing") return create(file, logFile)
+      if (found.kind === "unreadable") return memory(file, found.problem)
       return replace(file, logFile, previousOf(found), found.problem)
     })
   } catch (error) {

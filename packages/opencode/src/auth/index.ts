@@ -3,6 +3,7 @@ import path from "node:path"
 import { z } from "zod"
 import { Paths } from "../global"
 import * as Json from "../util/json"
+import * as ReadFile from "../util/read-file"
 import * as AtomicFile from "../util/atomic-file"
 import { withLock, LockTimeoutError } from "../util/file-lock"
 import { RuntimeError } from "../util/error"
@@ -98,14 +99,17 @@ async function update(env: Paths.Env, change: (raw: Record<string, unknown>) => 
   }
 }
 
+/** The most auth.json may hold: a few keys take a few hundred bytes. */
+export const MAX_BYTES = 1024 * 1024
+
 async function readRaw(file: string): Promise<Record<string, unknown> | undefined> {
   let text: string
   try {
-    text = await fs.readFile(file, "utf8")
+    text = (await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === "ENOENT") return undefined
-    throw new AuthFileError(file, `cannot be read (${code ?? String(error)})`)
+    if (!(error instanceof ReadFile.FileReadError)) throw error
+    if (error.reason === "missing") return undefined
+    throw new AuthFileError(file, error.problem)
   }
   if (text.trim() === "") return {}
   const json = Json.parse(text)

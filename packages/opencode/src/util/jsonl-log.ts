@@ -1,4 +1,5 @@
 import fs from "node:fs/promises"
+import { constants } from "node:fs"
 import path from "node:path"
 import { withLock, LockTimeoutError } from "./file-lock"
 
@@ -17,6 +18,10 @@ import { withLock, LockTimeoutError } from "./file-lock"
  * one; a batch that was on its way into the old file when it was renamed lands in `name.1.jsonl`.
  * So a rotation drops only what was in the oldest file, whatever the number of writers.
  */
+
+// "a+" (O_RDWR: the torn-line check reads the last byte), plus O_NONBLOCK so that a FIFO at the
+// log's path cannot hold up the open (no effect on a regular file).
+const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY
 
 /** Default cap of one file. */
 export const MAX_BYTES = 5 * 1024 * 1024
@@ -154,7 +159,9 @@ export class Writer {
 
   private async appendTo(handle: fs.FileHandle, size: number, data: string) {
     // A process that died mid-write left a line without its newline: close it off so the
-    // torn line stays one skipped line instead of swallowing the next record.
+    // torn line stays one skipped line instead of swallowing the next record. Another process's
+    // write still in progress can look the same (the size grows a page at a time); then the
+    // newline only adds a blank line after it, which readers skip.
     let prefix = ""
     if (!this.tailChecked && size > 0) {
       const last = Buffer.alloc(1)
@@ -204,8 +211,13 @@ export class Writer {
       await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
       this.dirReady = true
     }
-    const handle = await fs.open(this.file, "a+", 0o600)
+    const handle = await fs.open(this.file, OPEN_FLAGS, 0o600)
     const stat = await handle.stat()
+    if (!stat.isFile()) {
+      // A device or FIFO put where the log goes: never fed, and a FIFO nobody reads would block.
+      await handle.close().catch(() => {})
+      throw new Error("not a regular file")
+    }
     this.handle = handle
     this.ino = stat.ino
     this.tailChecked = false
