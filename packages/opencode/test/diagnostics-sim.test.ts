@@ -3,6 +3,7 @@ import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/ze
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
+import * as Identifier from "../src/id/id"
 import { Provider, ProviderError } from "../src/provider"
 import { SessionDiagnostics, SessionProcessor, SessionRetry } from "../src/session"
 import * as DiagnosticsRead from "../src/session/diagnostics-read"
@@ -73,8 +74,8 @@ async function turn(model: string, setup: Setup = {}) {
   const made = await install(setup)
   const [providerID, modelID] = model.split("/") as [string, string]
   const resolved = await Provider.getModel(providerID, modelID, made.env)
-  const sessionID = `ses_diag${crypto.randomUUID().slice(0, 8)}`
-  const requestID = `msg_diag${crypto.randomUUID().slice(0, 8)}`
+  const sessionID = Identifier.create("session")
+  const requestID = Identifier.ascending("message")
   const now = () => sim.clock.now().getTime()
   const sleeps: number[] = []
   const hooks = SessionDiagnostics.hooks({ model: resolved, sessionID, requestID, env: made.env, now })

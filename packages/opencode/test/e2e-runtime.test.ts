@@ -6,6 +6,7 @@ import { VERSION } from "../src/installation/version"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
+import * as Identifier from "../src/id/id"
 import { makeInstall, runCli, type TestInstall } from "./fixture/install"
 
 let sim: Simulator
@@ -38,9 +39,10 @@ describe("the request path over HTTP", () => {
     sim.reset()
     const model = await Provider.getModel("opencode", "big-pickle", install.env)
     const deltas: string[] = []
+    const sessionID = Identifier.create("session")
     const result = await SessionProcessor.process({
       model,
-      sessionID: "ses_e2e",
+      sessionID,
       requestID: "msg_e2e",
       projectID: "prj_e2e",
       client: "desktop",
@@ -55,7 +57,7 @@ describe("the request path over HTTP", () => {
     expect(request?.path).toBe("/zen/v1/chat/completions")
     expect(request?.headers).toMatchObject({
       "x-opencode-project": "prj_e2e",
-      "x-opencode-session": "ses_e2e",
+      "x-opencode-session": sessionID,
       "x-opencode-request": "msg_e2e",
       "x-opencode-client": "desktop",
     })
@@ -64,11 +66,15 @@ describe("the request path over HTTP", () => {
     expect(request?.headers["x-session-affinity"]).toBeUndefined()
   })
 
+  // A custom provider is not OpenCode's client, so the gateway's free tier refuses it (403
+  // FreeTierError): what these tests pin is what the runtime sent.
   test("a custom provider gets x-session-affinity and none of the x-opencode headers", async () => {
     sim.reset()
     const model = await Provider.getModel("custom", "big-pickle", install.env)
     const result = await SessionProcessor.process({ model, sessionID: "ses_custom", requestID: "msg_c", messages: [{ role: "user", content: "hi" }] })
-    expect(result.ok).toBe(true)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.failure).toMatchObject({ statusCode: 403, upstreamType: "FreeTierError" })
+    expect(chat().length).toBe(1)
     const headers = chat()[0]!.headers
     expect(headers["x-session-affinity"]).toBe("ses_custom")
     expect(Object.keys(headers).filter((h) => h.startsWith("x-opencode"))).toEqual([])
@@ -79,7 +85,7 @@ describe("the request path over HTTP", () => {
     sim.reset()
     const model = await Provider.getModel("withheaders", "big-pickle", install.env)
     const result = await SessionProcessor.process({ model, sessionID: "ses_h", requestID: "msg_h", messages: [{ role: "user", content: "hi" }] })
-    expect(result.ok).toBe(true)
+    expect(result.ok).toBe(false) // the free tier's gate, as above
     expect(chat()[0]!.headers["x-team"]).toBe("blue")
   })
 
@@ -88,10 +94,11 @@ describe("the request path over HTTP", () => {
     const model = await Provider.getModel("opencode-mine", "big-pickle", install.env)
     expect(model.provider).toMatchObject({ opencode: true, gateway: false, credential: { source: "none" } })
     expect(model.install.sent).toBe(false)
-    const result = await SessionProcessor.process({ model, sessionID: "ses_mine", requestID: "msg_m", messages: [{ role: "user", content: "hi" }] })
+    const sessionID = Identifier.create("session")
+    const result = await SessionProcessor.process({ model, sessionID, requestID: "msg_m", messages: [{ role: "user", content: "hi" }] })
     expect(result.ok).toBe(true)
     const headers = chat()[0]!.headers
-    expect(headers["x-opencode-session"]).toBe("ses_mine")
+    expect(headers["x-opencode-session"]).toBe(sessionID)
     expect(headers["x-pawwork-install"]).toBeUndefined()
     expect(headers.authorization).toBeUndefined()
   })
@@ -100,7 +107,7 @@ describe("the request path over HTTP", () => {
     sim.reset()
     sim.configure({ faults: [{ status: 500, kind: "internal", count: 1 }] })
     const model = await Provider.getModel("opencode", "big-pickle", install.env)
-    const result = await SessionProcessor.process({ model, sessionID: "ses_f", requestID: "msg_f", messages: [{ role: "user", content: "hi" }] })
+    const result = await SessionProcessor.process({ model, sessionID: Identifier.create("session"), requestID: "msg_f", messages: [{ role: "user", content: "hi" }] })
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.failure).toMatchObject({ statusCode: 500, upstreamType: "error" })
     expect(chat().length).toBe(1)
@@ -126,7 +133,8 @@ describe("cli run against `bun run sim`", () => {
       const local = await makeInstall()
       try {
         await local.writeConfig({ provider: { opencode: { options: { baseURL: `${url}/zen/v1` } } } })
-        const out = await runCli(["run", "--session", "ses_cli", "Say hello"], local.env)
+        const sessionID = Identifier.create("session")
+        const out = await runCli(["run", "--session", sessionID, "Say hello"], local.env)
         expect(out.stderr).toBe("")
         expect(out.code).toBe(0)
         expect(out.stdout).toBe("Hello from big-pickle via zen-sim.\n")
@@ -141,7 +149,7 @@ describe("cli run against `bun run sim`", () => {
         expect(JSON.parse(keyed.stdout)).toMatchObject({ authSource: "env", authEnvVar: "OPENCODE_API_KEY", keyFingerprint: expect.stringMatching(/^fp_/) })
         expect(keyed.stdout + keyed.stderr).not.toContain(key)
         const captured = (await (await fetch(`${url}/__sim/requests`)).json()) as { headers: Record<string, string> }[]
-        expect(captured[0]!.headers).toMatchObject({ "x-opencode-session": "ses_cli", "x-opencode-client": "cli", "x-opencode-project": "global" })
+        expect(captured[0]!.headers).toMatchObject({ "x-opencode-session": sessionID, "x-opencode-client": "cli", "x-opencode-project": "global" })
         expect(captured[0]!.headers["x-opencode-request"]).toStartWith("msg_")
       } finally {
         await local.cleanup()

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/zen-sim"
+import * as Identifier from "../src/id/id"
 import { Provider, ProviderError } from "../src/provider"
 import { SessionProcessor, SessionRetry } from "../src/session"
 import { makeInstall, type TestInstall } from "./fixture/install"
@@ -49,7 +50,7 @@ async function runtime(model: string, key?: string, config?: Record<string, unkn
   const before = chatRequests()
   const result = await SessionProcessor.process({
     model: resolved,
-    sessionID: "ses_taxonomy",
+    sessionID: Identifier.create("session"),
     requestID: "msg_taxonomy",
     messages: [{ role: "user", content: "hello" }],
     decide: SessionRetry.policy({ random: () => 0.5 }),
@@ -65,7 +66,12 @@ async function wire(model: string, key?: string) {
   const base = providerID === "opencode-go" ? sim.goBaseURL : sim.zenBaseURL
   const response = await fetch(`${base}/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key ?? "public"}`, "x-opencode-client": "cli" },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${key ?? "public"}`,
+      "x-opencode-client": "cli",
+      "x-opencode-session": Identifier.create("session"),
+    },
     body: JSON.stringify({ model: modelID, stream: true, messages: [{ role: "user", content: "hello" }] }),
   })
   const raw = { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() }
