@@ -1,5 +1,6 @@
 import type { Info } from "./error"
 import type { AuthSource } from "./provider"
+import type { Deadline } from "./deadline-error"
 
 /**
  * Every sentence PawWork says about a provider failure, in one place so the CLI and the desktop UI
@@ -23,6 +24,11 @@ export interface UserMessageContext {
   authEnvVar?: string
   /** The provider id, for `auth set <id>` and the opencode.json path; default `<provider>`. */
   providerID?: string
+  /**
+   * The turn's own deadline that ended it (provider/deadline-error.ts), for the deadline kinds: which
+   * one, how long it was, and for a spent wait budget what had been waited and what failed meanwhile.
+   */
+  deadline?: { name: Deadline; ms: number; waitedMs?: number; nextMs?: number; cause?: Info["kind"] }
 }
 
 export function user(info: Facts, now: number, context?: UserMessageContext): string {
@@ -57,6 +63,9 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         ? "Your spending limit in this OpenCode workspace is reached. A workspace admin can raise it in the billing settings."
         : "Your OpenCode workspace's monthly spending limit is reached. A workspace admin can raise it in the billing settings."
     case "auth":
+      // The key is valid; its workspace lacks the subscription (the Go usage endpoint says this).
+      if (info.upstreamType === "EntitlementError")
+        return sentences(`This key's OpenCode workspace has no OpenCode Go subscription${http}${detail}`, `Subscribe at ${GO_URL}, or use the key of a workspace that has one.`)
       return sentences(`The provider rejected the credentials${http}${detail}`, ...authAdvice(context))
     case "model_unavailable":
       return sentences(`This model is not available with your key or plan${detail}`, "Run `models` to see the ones you can use.")
@@ -89,6 +98,10 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
             `Could not reach the provider${info.upstreamCode ? ` (${info.upstreamCode})` : ""}${detail}`,
             "Check the provider's baseURL in opencode.json and your network.",
           )
+    case "first_byte_timeout":
+    case "stream_stalled":
+    case "wait_budget_exhausted":
+      return deadline(info, now, context)
     case "context_overflow":
       return "The conversation is too long for this model's context window. Start a new session, or use a model with a larger context."
     case "invalid_request":
@@ -129,6 +142,36 @@ function upstreamAccount(info: Facts, http: string): string | undefined {
       return `${name} does not serve this model right now${http}. ${side} ${helps}`
   }
   return undefined
+}
+
+/** What stalled and for how long. Without the deadline at hand (a record re-read later), the same words without the figure. */
+function deadline(info: Facts, now: number, context: UserMessageContext = {}): string {
+  const d = context.deadline
+  const time = d ? ` ${span(d.ms)}` : ""
+  switch (info.kind) {
+    case "first_byte_timeout":
+      return `No answer from the provider within${time || " the time allowed"}: it may be overloaded or unreachable. Try again in a moment; if it keeps happening, check your connection, proxy or VPN.`
+    case "stream_stalled":
+      return d?.name === "response"
+        ? `The provider's answer was still not finished after${time}: it was arriving too slowly. Try again; for very long answers raise pawwork.timeouts.responseMs in opencode.json.`
+        : `The provider stopped sending its answer: nothing arrived for${time || " too long"}. It may be overloaded; try again.`
+    default: {
+      // The failure that kept the turn waiting comes first, in its own words.
+      const cause = d?.cause && d.cause !== info.kind ? user({ ...info, kind: d.cause }, now, { ...context, deadline: undefined }) : ""
+      const next = d?.nextMs !== undefined ? ` another ${span(d.nextMs)}` : " again"
+      const waited = d?.waitedMs ? ` (it has already waited ${span(d.waitedMs)})` : ""
+      return sentences(cause, `Stopped retrying: waiting${next} would take this turn past its wait budget${time ? ` of${time}` : ""}${waited}`, cause ? "" : "Try again in a few minutes")
+    }
+  }
+}
+
+/** A deadline as a person says it: "500 ms", "90 s", "10 min", "2 min 30 s". */
+export function span(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+  const s = Math.round(ms / 1000)
+  if (s < 120) return `${s} s`
+  const min = Math.floor(s / 60)
+  return s % 60 ? `${min} min ${s % 60} s` : `${min} min`
 }
 
 /** What to do about a rejected key depends on where it came from (precedence: opencode.json, saved, environment). */
@@ -176,6 +219,7 @@ export function retrying(info: Pick<Info, "kind" | "statusCode">, delayMs: numbe
     rate_limit: "Rate limited by the provider",
     server_error: `Provider error${info.statusCode ? ` (HTTP ${info.statusCode})` : ""}`,
     network: "Could not reach the provider",
+    first_byte_timeout: "No answer from the provider in time",
   }
   return `${label[info.kind] ?? "Provider failure"}; retrying in ${seconds(delayMs)} (attempt ${nextAttempt} of ${maxAttempts})`
 }

@@ -1,6 +1,8 @@
 import { APICallError } from "ai"
 import { z } from "zod"
-import { bounded, removeValues, scrub } from "../util/scrub"
+import { SecretSet } from "@pawwork/secrets"
+import { bounded, scrub } from "../util/scrub"
+import { DeadlineError, KIND as DEADLINE_KIND } from "./deadline-error"
 import * as ErrorMessage from "./error-message"
 import * as RetryAfter from "./retry-after"
 
@@ -31,6 +33,9 @@ export const KINDS = [
   "overloaded",
   "server_error",
   "network",
+  "first_byte_timeout",
+  "stream_stalled",
+  "wait_budget_exhausted",
   "context_overflow",
   "invalid_request",
   "unknown",
@@ -89,7 +94,8 @@ export const BOUNDED_WAIT_MS = 60_000
 /** How much of a body is looked at: enough for any real error body, cheap for a hostile one. */
 export const MAX_SCAN_CHARS = 64 * 1024
 
-const TRANSIENT = new Set<Kind>(["rate_limit", "overloaded", "server_error", "network"])
+// A first-byte timeout is worth a fresh try (a hung connection or gateway node); how many is retry.ts's call.
+const TRANSIENT = new Set<Kind>(["rate_limit", "overloaded", "server_error", "network", "first_byte_timeout"])
 
 // The gateway's own error classes (research notes: "The limiters", gateway-drift section 4). Exact
 // names, case-sensitive. Every one of them is origin `gateway`.
@@ -111,6 +117,8 @@ const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
   ModelAccessError: { kind: "model_access_denied" },
   DataPolicyError: { kind: "data_policy_blocked" },
   BadRequestError: { kind: "invalid_request" },
+  // The Go endpoint's answer to a request without `x-opencode-session` (third-party reports).
+  MissingSessionID: { kind: "invalid_request" },
   NotFoundError: { kind: "invalid_request" },
 }
 
@@ -203,25 +211,29 @@ interface Facts {
   bodyStatus: number | null
   /** The wrapper's message when the error came nested in another body (its provider prefix may name who answered). */
   wrapper: string | null
+  /** The turn's own deadline that ended the attempt (session/deadline.ts); it decides the kind. */
+  deadline: DeadlineError | null
 }
 
 /**
- * The record with every occurrence of the given secrets replaced, in every text field: a backstop
+ * The record with every trace of the given secrets removed, in every text field: a backstop
  * behind classify's own removal, for records made without the secrets at hand.
  */
-export function withoutSecrets(info: Info, secrets: readonly (string | undefined)[]): Info {
+export function withoutSecrets(info: Info, secrets: SecretSet | readonly (string | undefined)[]): Info {
+  const set = secrets instanceof SecretSet ? secrets : SecretSet.of(secrets)
   const out: Record<string, unknown> = { ...info }
-  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = removeValues(value, secrets)
+  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = set.remove(value)
   return out as Info
 }
 
 /** What the caller knows about the request: where its key came from, and the secret values it carried. */
 export interface Context extends ErrorMessage.UserMessageContext {
   /**
-   * Exact secret values the request carried (see Provider.secretsOf). A gateway may echo a key of any
-   * shape; they are removed from the upstream text before it is cut to length, so no fragment survives.
+   * The secret values the request carried (see Provider.secretsOf). A gateway may echo them in any
+   * shape and in any field or header; every trace is removed (@pawwork/secrets) before anything is
+   * read, classified or cut to length, so no fragment survives.
    */
-  secrets?: readonly (string | undefined)[]
+  secrets?: SecretSet | readonly (string | undefined)[]
 }
 
 /**
@@ -286,6 +298,8 @@ export function isTransient(kind: Kind) {
 function build(facts: Facts, now: number, context: Context | undefined): Info {
   let kind: Kind | null = null
   let scope: QuotaScope | null = null
+  const secrets = context?.secrets instanceof SecretSet ? context.secrets : SecretSet.of(context?.secrets ?? [])
+  withoutEchoes(facts, secrets)
   unwrapNested(facts)
   const gatewayType = gatewayTypeOf(facts)
   const gateway = gatewayType === null ? undefined : GATEWAY[gatewayType]
@@ -309,8 +323,16 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
   }
   kind ??= "unknown"
   if (kind === "go_usage_limit" || kind === "subscription_usage_limit") scope = windowScope(facts.limitName)
+  // What the turn was waiting on when its wait budget ran out: the last failure, which may itself be a timeout.
+  const cause = DeadlineError.isInstance(facts.deadline?.cause) ? DEADLINE_KIND[facts.deadline.cause.deadline] : kind
+  if (facts.deadline) kind = DEADLINE_KIND[facts.deadline.deadline]
 
-  const headers = headerReader(facts.headers)
+  const header = headerReader(facts.headers)
+  // An over-long retry-after is cut to 64 characters later: a secret in it goes first, whole.
+  const headers = (name: string) => {
+    const value = header(name)
+    return value === null ? null : secrets.remove(value)
+  }
   const retryAfter = RetryAfter.parse(headers("retry-after-ms"), headers("retry-after"), now)
   let retryAfterMs = retryAfter.ms
   let resetAt = retryAfterMs === null ? null : iso(now + retryAfterMs)
@@ -325,19 +347,19 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
   }
   const network = kind === "network" ? facts.network : null
   const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
-  const message = removeValues(facts.message ?? facts.errorText ?? "", context?.secrets)
+  const message = facts.message ?? facts.errorText ?? ""
   const named = providerName(facts.message) ?? providerName(facts.wrapper)
   return finish(
     {
       kind,
       retryable,
       action: retryable ? "retry" : "stop",
-      origin: originOf(kind, facts, gatewayType !== null || named === CONSOLE),
+      origin: originOf(kind, facts, gatewayType !== null || (named !== null && CONSOLE.test(named))),
       statusCode: status,
       upstreamType: token(facts.type),
       upstreamCode: token(facts.code ?? network?.code ?? null),
       // `Console` is the gateway itself, not a provider behind it: origin says so instead.
-      provider: named === CONSOLE ? null : named,
+      provider: named !== null && CONSOLE.test(named) ? null : named,
       quotaScope: scope,
       limitName: facts.limitName === null ? null : bounded(facts.limitName, 32) || null,
       workspaceID: token(facts.workspace),
@@ -347,8 +369,17 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
       message: bounded(message, MESSAGE_MAX),
     },
     now,
-    context,
+    facts.deadline ? { ...context, deadline: { name: facts.deadline.deadline, ms: facts.deadline.ms, ...facts.deadline.wait, cause } } : context,
   )
+}
+
+/** Every text the answer gave, each field on its own: a key may come back split over type, code and metadata. */
+function withoutEchoes(facts: Facts, secrets: SecretSet) {
+  if (secrets.empty) return
+  for (const field of ["type", "code", "message", "errorText", "workspace", "limitName", "wrapper"] as const) {
+    const value = facts[field]
+    if (value !== null) facts[field] = secrets.remove(value)
+  }
 }
 
 function finish(info: Omit<Info, "userMessage">, now: number, context?: ErrorMessage.UserMessageContext): Info {
@@ -368,11 +399,20 @@ function emptyFacts(): Facts {
     network: null,
     bodyStatus: null,
     wrapper: null,
+    deadline: null,
   }
 }
 
 function gather(input: unknown): Facts {
   const facts = emptyFacts()
+  if (DeadlineError.isInstance(input)) {
+    // A spent wait budget keeps the last failure's facts (status, type, retry-after); a timeout's
+    // own abort says nothing beyond the deadline, which is its message.
+    const found = input.deadline === "wait_budget" ? gather(input.cause) : facts
+    found.deadline = input
+    found.errorText ??= input.message
+    return found
+  }
   if (typeof input === "string") {
     readBody(facts, input)
     return facts
@@ -522,7 +562,8 @@ function unwrapNested(facts: Facts) {
 
 /** The gateway's own words for FreeTierError, kept when a proxy drops the type but passes the text on. */
 const FREE_TIER_TEXT = /free tier can only be used from within OpenCode/i
-const CONSOLE = "Console"
+/** `Console` (and `Console Go`) in the provider prefix is the gateway itself, not a provider behind it. */
+const CONSOLE = /^Console(?: |$)/
 
 /**
  * The gateway error class the answer carries: its `error.type`, or FreeTierError recognised by its
