@@ -130,9 +130,9 @@ describe("diagnose", () => {
     expect(stderr).toBe("")
     expect(code).toBe(0)
     expect(stdout).toStartWith("3 requests to OpenCode providers: 2 failed, 0 recovered after retries · 2 failed attempts · 1 log file\n")
-    expect(stdout).toMatch(/TIME +MODEL +AUTH +STATUS +KIND +RETRY-AFTER \/ RESET +ATTEMPT +ACTION/)
-    expect(stdout).toMatch(/opencode\/gpt-5-nano +config +400 +invalid_request +- +1 +stop \(not_retryable\)/)
-    expect(stdout).toMatch(/opencode-go\/glm-5 +auth +401 +auth +- +1 +stop \(not_retryable\)/)
+    expect(stdout).toMatch(/TIME +MODEL +AUTH +STATUS +KIND +ORIGIN +RETRY-AFTER \/ RESET +ATTEMPT +ACTION/)
+    expect(stdout).toMatch(/opencode\/gpt-5-nano +config +400 +invalid_request +upstream +- +1 +stop \(not_retryable\)/)
+    expect(stdout).toMatch(/opencode-go\/glm-5 +auth +401 +auth +gateway +- +1 +stop \(not_retryable\)/)
     expect(stdout).toContain(`- Saved key ${fingerprint(SECRET.savedKey)} rejected (HTTP 401 AuthError): re-enter it (\`auth set opencode-go\`).`)
     expect(stdout).toContain("- opencode/gpt-5-nano rejected the request as invalid (HTTP 400): request rejected; Cookie: [redacted]")
   }, 60_000)
@@ -141,7 +141,8 @@ describe("diagnose", () => {
     const all = JSON.parse((await cli(["diagnose", "--json"])).stdout) as { failures: { sessionID: string; keyFingerprint?: string }[]; findings: string[]; skipped: number }
     expect(all.failures.map((f) => f.sessionID)).toEqual(["ses_cli_upstream", "ses_cli_saved"])
     expect(all.failures[0]!.keyFingerprint).toBe(fingerprint(SECRET.configKey))
-    expect(all.findings).toHaveLength(2)
+    // The upstream 400 and the rejected saved key, and the finding that tells OpenCode's side from the user's account.
+    expect(all.findings).toHaveLength(3)
     expect(all.skipped).toBe(0)
 
     const one = JSON.parse((await cli(["diagnose", "--json", "--session", "ses_cli_saved"])).stdout) as typeof all
@@ -192,7 +193,7 @@ describe("diagnose --bundle", () => {
     const { stdout, code } = await cli(["diagnose", "--bundle", out])
     expect(code).toBe(0)
     expect(stdout.trimEnd().split("\n")).toHaveLength(1)
-    expect(stdout).toContain(`Support bundle written to ${out} (mode 0600): 3 records (2 failures), 2 findings`)
+    expect(stdout).toContain(`Support bundle written to ${out} (mode 0600): 3 records (2 failures), 3 findings`)
     expect((await fs.stat(out)).mode & 0o777).toBe(0o600)
     const bundle = JSON.parse(await fs.readFile(out, "utf8"))
     expect(bundle).toMatchObject({
@@ -204,7 +205,7 @@ describe("diagnose --bundle", () => {
       skipped: 0,
     })
     expect(bundle.records).toHaveLength(3)
-    expect(bundle.findings).toHaveLength(2)
+    expect(bundle.findings).toHaveLength(3)
     const providers = bundle.config.shape.provider
     expect(providers.opencode.options).toEqual({ baseURL: sim.zenBaseURL, apiKey: "<redacted>", headers: { Cookie: "<redacted>", "X-Session": "<redacted>" } })
     expect(providers.mine.options).toEqual({ baseURL: "https://llm.example.com/v1", apiKey: "<redacted>", headers: { Cookie: "<redacted>" } })

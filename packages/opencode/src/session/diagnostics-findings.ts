@@ -74,6 +74,8 @@ export function findings(groups: Group[]): string[] {
     }
   }
   const out = [...counts].map(([text, n]) => (n > 1 ? `${text} (${n} requests)` : text))
+  const sides = upstreamFinding(groups)
+  if (sides) out.push(sides)
   if (optedOut)
     out.push(
       `Identity header not sent on ${plural(optedOut, "request")}: the install identity is turned off (opted out), so the gateway could tell this install apart only by its network.`,
@@ -109,10 +111,68 @@ export function identityFindings(entries: Entry[], events: IdentityEvent[]): str
   })
 }
 
+/**
+ * Whose side a record's failure is on. Records written before `origin` existed are read by the one
+ * fact they already carried: a provider named in `Error from provider (<name>)` other than the
+ * gateway's own `Console` is upstream; anything else stays unknown rather than guessed.
+ */
+export function originOf(r: Pick<Failure, "origin" | "upstreamProvider">): Failure["origin"] {
+  if (r.origin !== undefined) return r.origin
+  return r.upstreamProvider !== undefined && !/^Console(?: |$)/.test(r.upstreamProvider) ? "upstream" : undefined
+}
+
+// Kinds whose sentence for the user's own account (key, credits, spend, plan) would be wrong for
+// OpenCode's account with a provider behind the gateway.
+const ACCOUNT_KINDS: ReadonlySet<Failure["kind"]> = new Set(["auth", "credits_exhausted", "spend_limit", "model_unavailable"])
+
+/**
+ * Failed requests that ended at a model provider behind the gateway, told apart from the user's
+ * account: support must not send a user to fix a key or add credits for OpenCode's own account.
+ */
+function upstreamFinding(groups: Group[]): string | undefined {
+  let upstream = 0
+  let gateway = 0
+  const providers = new Set<string>()
+  for (const g of groups) {
+    const last = g.failures.at(-1)
+    if (!last || g.success) continue
+    const origin = originOf(last)
+    if (origin === "gateway") gateway++
+    if (origin !== "upstream") continue
+    upstream++
+    if (last.upstreamProvider) providers.add(last.upstreamProvider)
+  }
+  if (!upstream) return undefined
+  const named = providers.size ? ` (${[...providers].sort().join(", ")})` : ""
+  const rest = gateway ? `; the ${plural(gateway, "other failed request")} ${gateway === 1 ? "was" : "were"} about this user's account, limits or client at the gateway` : ""
+  return (
+    `${plural(upstream, "failed request")} ended at the model providers behind OpenCode's gateway${named}: ` +
+    `OpenCode's side and its own accounts with those providers, not this user's key, balance or spend limit${rest}.`
+  )
+}
+
 function situation(g: Group, last: Failure): string {
   const model = `${g.providerID}/${g.modelID}`
   const reset = last.resetAt ? `resets ${resetText(last.resetAt, last.time)}` : undefined
+  if (originOf(last) === "upstream" && ACCOUNT_KINDS.has(last.kind)) {
+    const provider = last.upstreamProvider ?? "OpenCode's model provider"
+    return (
+      `${provider} refused ${model}${status(last)} behind OpenCode's gateway: OpenCode's own account with ${provider}, ` +
+      "not this user's key, balance or spend limit; another model, or later, helps."
+    )
+  }
   switch (last.kind) {
+    case "free_tier_gated":
+      return (
+        `OpenCode refused its free tier to this client ${via(last)}${status(last)}: its free models now serve only OpenCode's own app; ` +
+        "not a key problem, not a used-up quota, not an outage. A saved OpenCode key (`auth set opencode`) or an OpenCode Go subscription works."
+      )
+    case "client_outdated":
+      return `OpenCode's gateway refused this client version (runtime ${last.runtimeVersion})${status(last)} on ${model}: PawWork needs an update; not a key problem.`
+    case "model_access_denied":
+      return `Model ${model} is not allowed ${via(last)}${workspace(last)}${status(last)}: pick another model, or a workspace admin can allow it.`
+    case "data_policy_blocked":
+      return `Model ${model} needs the workspace to accept its provider's data policy${workspace(last)}${status(last)}: a workspace admin can accept it, or pick another model.`
     case "free_usage_limit":
       return (
         `Free daily quota of this network used up ${via(last)}; ${reset ?? "resets at 00:00 UTC"}; not an outage. ` +
@@ -151,6 +211,13 @@ function situation(g: Group, last: Failure): string {
       return transient(g, last, `Server error${status(last)} on ${model}`, "usually temporary")
     case "network":
       return transient(g, last, `Could not reach ${last.baseURL}${last.upstreamCode ? ` (${last.upstreamCode})` : ""}`, "check the network, proxy/VPN and the baseURL")
+    // The deadline kinds' message is the runtime's own line naming the deadline and its setting.
+    case "first_byte_timeout":
+      return transient(g, last, `No answer from ${last.baseURL} in time${detail(last)}`, "the provider was overloaded or unreachable, or the network dropped it")
+    case "stream_stalled":
+      return `The answer from ${model} stalled${detail(last)}: the turn was stopped by its own deadline, not by the provider.`
+    case "wait_budget_exhausted":
+      return `${model} kept failing${status(last)} and the turn stopped at its wait budget for retries${detail(last)}.`
   }
 }
 

@@ -56,6 +56,8 @@ export const Failure = z.object({
   /** The upstream model provider the gateway named (`Error from provider (<name>)`). */
   upstreamProvider: z.string().max(64).optional(),
   kind: ProviderError.Kind,
+  /** Whose side the failure is on (ProviderError.Origin). Absent in records written before it existed. */
+  origin: ProviderError.Origin.optional(),
   retryable: z.boolean(),
   /** What the runtime did after this attempt (not what the classifier suggested). */
   action: z.enum(["retry", "stop"]),
@@ -125,6 +127,7 @@ export function failureRecord(context: Context, failure: AttemptFailure, decisio
     event: "provider.failure",
     ...base(context, failure.attempt),
     kind: info.kind,
+    origin: info.origin,
     retryable: info.retryable,
     action: decision.action,
   }

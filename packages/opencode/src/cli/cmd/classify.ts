@@ -3,7 +3,7 @@ import { ProviderError, ProviderErrorMessage } from "../../provider"
 import * as Args from "../args"
 import type { IO, StdinText } from "../io"
 
-export const help = `Usage: cli classify [--status <n>] [--header "name: value"]... [--body-file <path>|-] [--json] [--now <ISO time>]
+export const help = `Usage: cli classify [--status <n>] [--header "name: value"]... [--body-file <path>|-] [--provider <id>] [--json] [--now <ISO time>]
 
 Classifies a provider failure a user pasted: prints its normalized kind, whether waiting helps and
 until when, and what PawWork tells the user. Anything credential-shaped in the body is redacted.
@@ -12,6 +12,8 @@ Options:
   --status <n>          HTTP status of the failed answer (100-599)
   --header "n: v"       a response header, repeatable (retry-after, retry-after-ms, ...)
   --body-file <path>    the response body; "-" reads it from stdin
+  --provider <id>       the provider the request went to (default: an OpenCode gateway one); name a
+                        custom provider so an answer of its own speaks about the key set for it
   --json                print the normalized record as one JSON object
   --now <ISO time>      the time the failure happened (default: now), for retry-after and resetAt
   -h, --help            show this help`
@@ -26,6 +28,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
       status: { type: "string" },
       header: { type: "string", multiple: true },
       "body-file": { type: "string" },
+      provider: { type: "string" },
       json: { type: "boolean" },
       now: { type: "string" },
     },
@@ -41,7 +44,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
   if (status === undefined && body === undefined)
     throw new Args.UsageError("Give at least --status or --body-file. See `cli classify --help`.")
 
-  const info = ProviderError.classify({ status, headers, body }, now)
+  const provider = parseProvider(values.provider)
+  const info = ProviderError.classify({ status, headers, body }, now, provider ? { providerID: provider } : undefined)
   const cut = read?.truncated ? `only the first ${MAX_BODY_BYTES / 1024 / 1024} MiB was read; the rest was ignored` : undefined
   if (values.json) {
     // stdout stays one JSON object; the note goes beside it.
@@ -51,6 +55,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const origin = [info.statusCode ? `HTTP ${info.statusCode}` : "", info.upstreamType ?? "", info.upstreamCode ?? ""].filter(Boolean).join(", ")
   const lines = [
     `kind:          ${info.kind}${origin ? ` (${origin})` : ""}`,
+    `origin:        ${info.origin} (${ProviderErrorMessage.originText(info)})`,
     `action:        ${info.action}`,
     `waiting helps: ${ProviderErrorMessage.waiting(info, now)}`,
     ...(info.quotaScope ? [`quota:         ${info.quotaScope}${info.limitName ? ` (${info.limitName})` : ""}${info.workspaceID ? `, workspace ${info.workspaceID}` : ""}`] : []),
@@ -69,6 +74,12 @@ function parseStatus(value: string | undefined) {
   const n = Number(value)
   if (!/^\d{3}$/.test(value.trim()) || n < 100 || n > 599) throw new Args.UsageError(`--status takes an HTTP status from 100 to 599, not "${value.slice(0, 20)}".`)
   return n
+}
+
+function parseProvider(value: string | undefined) {
+  if (value === undefined) return undefined
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) throw new Args.UsageError(`--provider takes a provider id such as opencode or mine, not "${value.slice(0, 40)}".`)
+  return value
 }
 
 function parseHeaders(values: string[]) {

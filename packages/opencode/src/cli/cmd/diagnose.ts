@@ -20,7 +20,8 @@ Options:
   --since <time>    only records from this time on: ISO time, or relative: 30m, 2h, 1d, 1w
   --json            print { "failures": [...], "findings": [...], "skipped": n }
   --bundle <file>   write a redacted support bundle (mode 0600) to attach to a report
-  --force           with --bundle, replace an existing file
+  --force           with --bundle, replace an existing regular file (a symbolic link is
+                    written through; a folder, device or FIFO is never replaced)
   -h, --help        show this help
 
 Records never hold keys, cookies or install tokens: only their fingerprints. Damaged lines are
@@ -40,6 +41,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     "cli diagnose",
   )
   if (values.help) return io.stdout(help + "\n"), 0
+  if (values.bundle !== undefined) checkBundlePath(values.bundle)
   const since = values.since === undefined ? undefined : parseSince(values.since, Date.now())
   const targets = positionals.length ? positionals : [SessionDiagnostics.logDir(io.env)]
   const files: string[] = []
@@ -75,6 +77,13 @@ export async function run(argv: string[], io: IO): Promise<number> {
   return 0
 }
 
+/** A usage error for a --bundle value that cannot name a file, before any log is read. */
+export function checkBundlePath(value: string) {
+  if (value.trim() === "") throw new Args.UsageError(`--bundle needs the name of the file to write, e.g. --bundle pawwork-bundle.json. See \`cli diagnose --help\`.`)
+  if (/[\\/]$/.test(value) || /(^|[\\/])\.{1,2}$/.test(value))
+    throw new Args.UsageError(`--bundle "${value.slice(0, 200)}" names a folder, not a file: add a file name, e.g. --bundle ${value.replace(/[\\/]*$/, "")}/pawwork-bundle.json.`)
+}
+
 /** ISO time, or `<n>s|m|h|d|w` before `now`. */
 export function parseSince(value: string, now: number): number {
   const relative = /^\s*(\d{1,6})\s*(s|m|h|d|w)\s*$/i.exec(value)
@@ -108,11 +117,12 @@ function render(files: string[], groups: DiagnosticsFindings.Group[], failures: 
     f.authSource === "env" && f.authEnvVar ? `env ${f.authEnvVar}` : f.authSource,
     f.statusCode !== undefined ? String(f.statusCode) : "-",
     f.kind,
+    DiagnosticsFindings.originOf(f) ?? "-",
     waitText(f),
     String(f.attempt),
     f.action === "retry" ? `retry in ${seconds(f.nextRetryMs ?? 0)}` : `stop${f.stopReason ? ` (${f.stopReason})` : ""}`,
   ])
-  out.push(...table(["TIME", "MODEL", "AUTH", "STATUS", "KIND", "RETRY-AFTER / RESET", "ATTEMPT", "ACTION"], rows))
+  out.push(...table(["TIME", "MODEL", "AUTH", "STATUS", "KIND", "ORIGIN", "RETRY-AFTER / RESET", "ATTEMPT", "ACTION"], rows))
   out.push("", "Findings:", ...findings.map((f) => `- ${f}`))
   return out.join("\n") + "\n"
 }
