@@ -12,13 +12,14 @@ import type { DemoContext } from "./context"
 export async function turn(
   ctx: DemoContext,
   model: Provider.Resolved,
-  options: { policy?: Partial<SessionRetry.Options>; env?: Record<string, string | undefined> } = {},
+  options: { policy?: Partial<SessionRetry.Options>; env?: Record<string, string | undefined>; sessionID?: string } = {},
 ) {
   const before = ctx.sim.requests().length
   const delays: number[] = []
   const notices: string[] = []
   const started = performance.now()
-  const sessionID = Identifier.create("session")
+  // A scenario may send a session id of another shape, as another client would.
+  const sessionID = options.sessionID ?? Identifier.create("session")
   const requestID = Identifier.ascending("message")
   const now = () => ctx.sim.clock.now().getTime()
   const diagnostics = options.env ? SessionDiagnostics.hooks({ model, sessionID, requestID, env: options.env, now }) : {}
