@@ -1,7 +1,7 @@
-import fs from "node:fs/promises"
 import { z } from "zod"
 import { Paths } from "../global"
 import * as Json from "../util/json"
+import * as ReadFile from "../util/read-file"
 import { RuntimeError } from "../util/error"
 
 const ProviderOptions = z
@@ -29,6 +29,34 @@ export const ProviderConfig = z
   .passthrough()
 export type ProviderConfig = z.infer<typeof ProviderConfig>
 
+// Above a day a timer overflows or means "never", which is what these settings exist to prevent.
+const MAX_DEADLINE_MS = 86_400_000
+const milliseconds = (min: number) =>
+  z
+    .number({ error: "expected a number of milliseconds, for example 90000 for 90 s" })
+    .int({ error: "expected a whole number of milliseconds" })
+    .min(min, { error: `must be at least ${min} (milliseconds)` })
+    .max(MAX_DEADLINE_MS, { error: `must be at most ${MAX_DEADLINE_MS} (24 hours, in milliseconds)` })
+
+/**
+ * `pawwork.timeouts`: every field optional, each a number of milliseconds. Strict: a misspelt
+ * deadline that silently did nothing would leave the turn it was meant to bound unbounded.
+ */
+export const Timeouts = z.strictObject(
+  {
+    /** Request sent → the response is there (status and headers). */
+    firstByteMs: milliseconds(100).optional(),
+    /** Longest silence between stream events once the response is there; SSE comments are silence. */
+    streamIdleMs: milliseconds(100).optional(),
+    /** One attempt from request to last token, so a trickle of tokens cannot hold a turn forever. */
+    responseMs: milliseconds(100).optional(),
+    /** Total waiting between retries in one turn, retry-after included; 0 never waits. */
+    turnWaitBudgetMs: milliseconds(0).optional(),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}; the fields are firstByteMs, streamIdleMs, responseMs and turnWaitBudgetMs` : undefined) },
+)
+export type Timeouts = z.infer<typeof Timeouts>
+
 export const Info = z
   .object({
     $schema: z.string().optional(),
@@ -39,6 +67,8 @@ export const Info = z
       .object({
         /** false: never send the per-install identity header (see README, "Install identity"). */
         installIdentity: z.boolean().optional(),
+        /** How long a turn waits on the provider; defaults and reasons in session/deadline.ts and docs/deadlines.md. */
+        timeouts: Timeouts.optional(),
       })
       .passthrough()
       .optional(),
@@ -57,28 +87,34 @@ export class ConfigInvalidError extends RuntimeError {
   }
 }
 
+/** The most opencode.json may hold: far above any real config, far below what would hurt. */
+export const MAX_BYTES = 4 * 1024 * 1024
+
 /** Loads opencode.json. A missing file is an empty config; anything else wrong is an error naming the file. */
 export async function load(env: Paths.Env = process.env): Promise<{ file: string; info: Info }> {
   const file = Paths.resolve(env).config
   let text: string
   try {
-    text = await fs.readFile(file, "utf8")
+    text = (await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === "ENOENT") return { file, info: {} }
-    if (code === "EISDIR") throw new ConfigInvalidError(file, "it is a directory, not a JSON file")
-    throw new ConfigInvalidError(file, `it cannot be read (${code ?? String(error)})`)
+    if (error instanceof ReadFile.FileReadError) {
+      if (error.reason === "missing") return { file, info: {} }
+      throw new ConfigInvalidError(file, `it ${error.problem}`)
+    }
+    throw error
   }
   return { file, info: parse(file, text, env) }
 }
 
 export function parse(file: string, text: string, env: Paths.Env = process.env): Info {
-  // Errors are located on the file as written: a position found after substitution would point
-  // at the wrong column and reveal how long the substituted secret is. References sit inside
-  // strings and substitution JSON-escapes, so a valid raw file stays valid once substituted.
-  const raw = Json.parse(text)
+  // OpenCode reads opencode.json as JSONC. Errors are located on the file as written: a position
+  // found after substitution would point at the wrong column and reveal how long the substituted
+  // secret is. Comments go before substitution (a reference in a comment is no reference), and
+  // references sit inside strings and substitution JSON-escapes, so a valid raw file stays valid.
+  const raw = Json.parse(text, { jsonc: true })
   if (!raw.ok) throw new ConfigInvalidError(file, `it is not valid JSON (${Json.describe(raw)})`)
-  const json = Json.parse(substituteEnv(text, env))
+  const stripped = Json.stripJsonc(text)
+  const json = Json.parse(substituteEnv(stripped.ok ? stripped.text : text, env))
   if (!json.ok) throw new ConfigInvalidError(file, "it is not valid JSON once its {env:VAR} references are substituted")
   const result = Info.safeParse(json.value)
   if (!result.success) {
