@@ -56,7 +56,7 @@ describe("cli classify", () => {
       expect(code).toBe(0)
       const info = ProviderError.Info.parse(JSON.parse(stdout))
       expect(info).toMatchObject({ statusCode: status, upstreamType: JSON.parse(text).error.type, ...expected })
-      for (const field of ["kind", "retryable", "action", "statusCode", "upstreamType", "quotaScope", "limitName", "workspaceID", "retryAfterRaw", "retryAfterMs", "resetAt", "message", "userMessage"])
+      for (const field of ["kind", "origin", "retryable", "action", "statusCode", "upstreamType", "quotaScope", "limitName", "workspaceID", "retryAfterRaw", "retryAfterMs", "resetAt", "message", "userMessage"])
         expect(Object.keys(info)).toContain(field)
     })
   }
@@ -71,6 +71,33 @@ describe("cli classify", () => {
     expect(stdout).toContain("in 13 h 57 min")
     expect(stdout).toContain("everyone on the same network or VPN shares")
     expect(stdout).toContain("auth set opencode")
+  })
+
+  test("human output names the origin: the free-tier gate is the gateway's, and not a key problem", async () => {
+    const gated = JSON.stringify({
+      type: "error",
+      error: { type: "FreeTierError", message: "Error from provider (Console): OpenCode's free tier can only be used from within OpenCode" },
+    })
+    const { stdout, code } = await runCli(["classify", "--status", "403", "--body-file", "-", "--now", NOW], install.env, gated)
+    expect(code).toBe(0)
+    expect(stdout).toContain("kind:          free_tier_gated (HTTP 403, FreeTierError)")
+    expect(stdout).toContain("origin:        gateway (OpenCode's gateway, about this account, its limits or this client)")
+    expect(stdout).toContain("action:        stop")
+    expect(stdout).toContain("not a key problem")
+    expect(stdout).toContain("`auth set opencode`")
+  })
+
+  test("an unprefixed provider 401: OpenCode's side by default, the custom provider's own key with --provider", async () => {
+    const rejected = JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } })
+    const behind = await runCli(["classify", "--status", "401", "--body-file", "-", "--now", NOW], install.env, rejected)
+    expect(behind.code).toBe(0)
+    expect(behind.stdout).toContain("origin:        upstream (the model provider or a server on the way, not the gateway's account checks)")
+    expect(behind.stdout).toContain("OpenCode's own account")
+    expect(behind.stdout.split("\n").at(-2)).not.toMatch(/auth set|API key/)
+    const mine = await runCli(["classify", "--status", "401", "--provider", "mine", "--body-file", "-", "--now", NOW], install.env, rejected)
+    expect(mine.code).toBe(0)
+    expect(mine.stdout).toContain("The provider rejected the credentials (HTTP 401)")
+    expect(mine.stdout).toContain("`auth set <provider>`")
   })
 
   test("a planted key in the pasted body is redacted in both outputs", async () => {
@@ -94,6 +121,7 @@ describe("cli classify", () => {
       ["classify", "--status", "429", "--now", "yesterday"],
       ["classify", "--status", "429", "--body-file", path.join(install.root, "missing.json")],
       ["classify", "--status", "429", "--bogus"],
+      ["classify", "--status", "429", "--provider", "../etc"],
       ["classify"],
     ]) {
       const { stdout, stderr, code } = await runCli(args, install.env)
@@ -101,7 +129,8 @@ describe("cli classify", () => {
       expect(stdout).toBe("")
       expect(stderr.trim().split("\n").length).toBe(1)
     }
-  })
+    // Eight CLI processes one after the other: more than the default 5 s on a loaded machine.
+  }, 30_000)
 })
 
 describe("cli run on a provider failure", () => {
