@@ -76,14 +76,15 @@ describe("auth store", () => {
   })
 
   test("an unreadable auth.json is reported, not replaced", async () => {
-    if (process.getuid?.() === 0) {
+    const root = process.getuid?.() === 0
+    if (root) {
       // root reads any file whatever its mode; a directory in its place is unreadable as a file for everyone
       await fs.mkdir(Auth.filePath(install.env), { recursive: true })
     } else {
       await fs.mkdir(install.dataDir, { recursive: true })
       await fs.writeFile(Auth.filePath(install.env), "{}", { mode: 0o000 })
     }
-    await expect(Auth.read(install.env)).rejects.toThrow(/cannot be read/)
+    await expect(Auth.read(install.env)).rejects.toThrow(root ? /is a directory, not a file/ : /cannot be read: permission denied/)
     await expect(Auth.set("opencode", { type: "api", key: "k" }, install.env)).rejects.toBeInstanceOf(Auth.AuthFileError)
   })
 

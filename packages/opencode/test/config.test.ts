@@ -25,15 +25,16 @@ describe("opencode.json", () => {
   })
 
   test("malformed JSON names the file, the line and the problem", async () => {
-    await install.writeConfig('{\n  "provider": {\n    "opencode": { "options": { "baseURL": "http://x" }, }\n  }\n}')
+    // A missing comma: OpenCode reads opencode.json as JSONC, so a trailing comma would load.
+    await install.writeConfig('{\n  "provider": {\n    "opencode": { "options": { "baseURL": "http://x" } "models": {} }\n  }\n}')
     const error = await Config.load(install.env).catch((e) => e)
     expect(error).toBeInstanceOf(Config.ConfigInvalidError)
     expect(error.message).toContain(install.configFile)
-    expect(error.message).toMatch(/line 3, column \d+: expected a property name/)
+    expect(error.message).toMatch(/line 3, column \d+: expected ',' or '}'/)
   })
 
   test("a JSON error's position is the raw file's: the same whatever length an {env:VAR} value has", async () => {
-    await install.writeConfig('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}", } } } }')
+    await install.writeConfig('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}" "x": 1 } } } }')
     const column = async (value: string) => {
       const error = await Config.load({ ...install.env, MY_KEY: value }).catch((e) => e)
       expect(error).toBeInstanceOf(Config.ConfigInvalidError)
@@ -42,8 +43,8 @@ describe("opencode.json", () => {
     const long = await column("x".repeat(40))
     expect(long).toBeDefined()
     expect(await column("x")).toBe(long)
-    // The column of the stray `}` in the file as written.
-    expect(long).toBe(String('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}", '.length + 1))
+    // The column of the unexpected `"x"` in the file as written.
+    expect(long).toBe(String('{ "provider": { "opencode": { "options": { "apiKey": "{env:MY_KEY}" '.length + 1))
   })
 
   test("a wrong type names the field", async () => {

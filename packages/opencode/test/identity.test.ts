@@ -207,7 +207,7 @@ describe("damaged or unusable storage", () => {
     await fs.mkdir(path.join(install.dataDir, "install.json", "inside"), { recursive: true })
     const identity = await Identity.load(install.env)
     expect(identity).toMatchObject({ optedOut: false, persisted: false })
-    expect(identity.problem).toMatch(/could not be replaced/)
+    expect(identity.problem).toMatch(/is a directory, not a file/)
     const model = await Provider.getModel("opencode", "big-pickle", install.env)
     expect(model.install).toMatchObject({ sent: true, persisted: false, fingerprint: identity.fingerprint })
     expect(model.install.token).toBe(identity.token)
