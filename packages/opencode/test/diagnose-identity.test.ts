@@ -3,6 +3,7 @@ import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Identity from "../src/auth/identity"
+import * as Identifier from "../src/id/id"
 import { plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { simInstall, tokenOf } from "./fixture/sim-install"
 
@@ -25,18 +26,21 @@ async function cli(args: string[]) {
   return result
 }
 
+// Canonical ids: the simulator's free tier refuses anything else, as the gateway does.
+const SESSION = { before: Identifier.create("session"), after: Identifier.create("session") }
+
 const fp = async () => (JSON.parse((await cli(["identity", "--json"])).stdout) as { fingerprint: string }).fingerprint
 
 beforeAll(async () => {
   sim = await startSimulator({ config: { newClientBonus: false } })
   install = await simInstall(sim)
-  expect((await cli(["run", "--model", "opencode/big-pickle", "--session", "ses_before", "hello"])).code).toBe(0)
+  expect((await cli(["run", "--model", "opencode/big-pickle", "--session", SESSION.before, "hello"])).code).toBe(0)
   before = await fp()
   tokens.push(await tokenOf(install))
   expect((await cli(["identity", "--rotate"])).code).toBe(0)
   after = await fp()
   tokens.push(await tokenOf(install))
-  expect((await cli(["run", "--model", "opencode/big-pickle", "--session", "ses_after", "hello"])).code).toBe(0)
+  expect((await cli(["run", "--model", "opencode/big-pickle", "--session", SESSION.after, "hello"])).code).toBe(0)
 }, 120_000)
 
 afterAll(async () => {
@@ -62,7 +66,7 @@ describe("diagnose and the identity log", () => {
   }, 60_000)
 
   test("a replacement outside the reported window is not", async () => {
-    for (const session of ["ses_before", "ses_after"]) {
+    for (const session of [SESSION.before, SESSION.after]) {
       const json = JSON.parse((await cli(["diagnose", "--json", "--session", session])).stdout) as Json
       expect(json.findings).toEqual([])
     }

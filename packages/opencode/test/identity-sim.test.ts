@@ -37,7 +37,7 @@ async function install(options: Parameters<typeof simInstall>[1] = {}, on = sim)
 async function send(model: string, env: TestInstall["env"], on = sim) {
   const { providerID, modelID } = Provider.parseModel(model)
   const resolved = await Provider.getModel(providerID, modelID, env)
-  const sessionID = Identifier.ascending("session")
+  const sessionID = Identifier.create("session")
   const result = await SessionProcessor.process({
     model: resolved,
     sessionID,
@@ -54,9 +54,10 @@ const bearer = (key: string) => `Bearer ${simFingerprint(key)}`
 describe("x-pawwork-install reaches the gateway for opencode providers only", () => {
   test("opencode (anonymous), through the CLI in its own process", async () => {
     const inst = await install()
-    const out = await runCli(["run", "--session", "ses_cli_header", "hi"], inst.env)
+    const sessionID = Identifier.create("session")
+    const out = await runCli(["run", "--session", sessionID, "hi"], inst.env)
     expect(out.code).toBe(0)
-    const request = sim.requests().find((r) => r.headers["x-opencode-session"] === "ses_cli_header")
+    const request = sim.requests().find((r) => r.headers["x-opencode-session"] === sessionID)
     expect(request?.status).toBe(200)
     // The simulator stores the token as it stores keys: as its fingerprint.
     expect(request?.headers["x-pawwork-install"]).toBe(simFingerprint(await tokenOf(inst)))
@@ -77,7 +78,9 @@ describe("x-pawwork-install reaches the gateway for opencode providers only", ()
     })
     await Identity.load(inst.env) // the install has an identity; it must still not be sent
     const { resolved, result, request } = await send("mycustom/big-pickle", inst.env)
-    expect(result.ok).toBe(true)
+    // Not OpenCode's client (no x-opencode-session), so the free tier's gate refuses it; what it sent is the point.
+    expect(result.ok).toBe(false)
+    expect(request.status).toBe(403)
     expect(resolved.install.sent).toBe(false)
     expect(Object.keys(request.headers)).not.toContain("x-pawwork-install")
     expect(JSON.stringify(request.headers)).not.toContain(simFingerprint(await tokenOf(inst)))
