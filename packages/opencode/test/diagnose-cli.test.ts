@@ -141,8 +141,7 @@ describe("diagnose", () => {
     const all = JSON.parse((await cli(["diagnose", "--json"])).stdout) as { failures: { sessionID: string; keyFingerprint?: string }[]; findings: string[]; skipped: number }
     expect(all.failures.map((f) => f.sessionID)).toEqual(["ses_cli_upstream", "ses_cli_saved"])
     expect(all.failures[0]!.keyFingerprint).toBe(fingerprint(SECRET.configKey))
-    // The upstream 400 and the rejected saved key, and the finding that tells OpenCode's side from the user's account.
-    expect(all.findings).toHaveLength(3)
+    expect(all.findings).toHaveLength(2)
     expect(all.skipped).toBe(0)
 
     const one = JSON.parse((await cli(["diagnose", "--json", "--session", "ses_cli_saved"])).stdout) as typeof all
@@ -193,7 +192,7 @@ describe("diagnose --bundle", () => {
     const { stdout, code } = await cli(["diagnose", "--bundle", out])
     expect(code).toBe(0)
     expect(stdout.trimEnd().split("\n")).toHaveLength(1)
-    expect(stdout).toContain(`Support bundle written to ${out} (mode 0600): 3 records (2 failures), 3 findings`)
+    expect(stdout).toContain(`Support bundle written to ${out} (mode 0600): 3 records (2 failures), 2 findings`)
     expect((await fs.stat(out)).mode & 0o777).toBe(0o600)
     const bundle = JSON.parse(await fs.readFile(out, "utf8"))
     expect(bundle).toMatchObject({
@@ -205,7 +204,7 @@ describe("diagnose --bundle", () => {
       skipped: 0,
     })
     expect(bundle.records).toHaveLength(3)
-    expect(bundle.findings).toHaveLength(3)
+    expect(bundle.findings).toHaveLength(2)
     const providers = bundle.config.shape.provider
     expect(providers.opencode.options).toEqual({ baseURL: sim.zenBaseURL, apiKey: "<redacted>", headers: { Cookie: "<redacted>", "X-Session": "<redacted>" } })
     expect(providers.mine.options).toEqual({ baseURL: "https://llm.example.com/v1", apiKey: "<redacted>", headers: { Cookie: "<redacted>" } })

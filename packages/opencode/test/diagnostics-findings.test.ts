@@ -98,7 +98,7 @@ describe("whose side a failure is on", () => {
     expect(out[0]).not.toContain("add credits")
     expect(out[1]).toBe("Saved key fp_ba9876543210 rejected (HTTP 401 AuthError): re-enter it (`auth set opencode`).")
     expect(out[2]).toBe(
-      "1 failed request ended at the model providers behind OpenCode's gateway (OpenAI): OpenCode's side and its own accounts with those providers, " +
+      "1 failed request refused by the model providers behind OpenCode's gateway (OpenAI): OpenCode's side and its own accounts with those providers, " +
         "not this user's key, balance or spend limit; the 1 other failed request was about this user's account, limits or client at the gateway.",
     )
   })
@@ -111,6 +111,11 @@ describe("whose side a failure is on", () => {
     expect(DiagnosticsFindings.originOf({})).toBeUndefined()
     const { origin: __, ...gatewayOld } = failure(2, { kind: "credits_exhausted", statusCode: 401, upstreamType: "CreditsError", authSource: "auth" })
     expect(findings([gatewayOld])).toEqual(["Saved key has no credits: add credits on the workspace billing page; not an outage."])
+  })
+
+  test("an overload or server error upstream gets no account finding: its own sentence already says whose it is", () => {
+    const out = findings([failure(1, { kind: "overloaded", origin: "upstream", statusCode: 529, upstreamProvider: "anthropic", stopReason: "attempts_exhausted", attempt: 4 })])
+    expect(out).toEqual(["Provider overload (anthropic) on opencode/big-pickle, gave up after 4 attempts; not your quota or account."])
   })
 })
 

@@ -26,11 +26,11 @@ const key = (name: string) => `sk-diag-${name}-${crypto.randomUUID()}`
 /** Every field a failure record may carry; anything else in a record is a leak waiting to happen. */
 const FAILURE_FIELDS = [
   "event", "time", "sessionID", "requestID", "providerID", "modelID", "baseURL", "authSource", "authEnvVar", "keyFingerprint",
-  "installFingerprint", "installHeaderSent", "statusCode", "upstreamType", "upstreamCode", "upstreamProvider", "kind", "retryable",
+  "installFingerprint", "installHeaderSent", "statusCode", "upstreamType", "upstreamCode", "upstreamProvider", "kind", "origin", "retryable",
   "action", "attempt", "nextRetryMs", "stopReason", "retryAfterRaw", "retryAfterMs", "resetAt", "quotaScope", "limitName",
   "workspaceID", "message", "runtimeVersion",
 ]
-const ALWAYS = ["event", "time", "sessionID", "requestID", "providerID", "modelID", "baseURL", "authSource", "installHeaderSent", "kind", "retryable", "action", "attempt", "runtimeVersion"]
+const ALWAYS = ["event", "time", "sessionID", "requestID", "providerID", "modelID", "baseURL", "authSource", "installHeaderSent", "kind", "origin", "retryable", "action", "attempt", "runtimeVersion"]
 
 let sim: Simulator
 const installs: TestInstall[] = []
@@ -105,6 +105,8 @@ interface Row {
   config?: Partial<SimConfigInput>
   expected: Partial<SessionDiagnostics.Failure>
   finding: RegExp
+  /** Findings after the request's own: the one that sets OpenCode's upstream accounts apart. */
+  more?: RegExp[]
 }
 
 const rows: Row[] = [
@@ -112,21 +114,21 @@ const rows: Row[] = [
     kind: "free_usage_limit",
     model: "opencode/big-pickle",
     config: { freeDailyLimit: 0, fallbackDailyLimit: 0 },
-    expected: { statusCode: 429, upstreamType: "FreeUsageLimitError", retryAfterRaw: "50223", retryAfterMs: 50_223_000, resetAt: MIDNIGHT, quotaScope: "ip-daily" },
+    expected: { origin: "gateway", statusCode: 429, upstreamType: "FreeUsageLimitError", retryAfterRaw: "50223", retryAfterMs: 50_223_000, resetAt: MIDNIGHT, quotaScope: "ip-daily" },
     finding: /^Free daily quota of this network used up on the anonymous path; resets 00:00 UTC \(2026-11-22, 13 h 57 min after the failure\); not an outage/,
   },
   {
     kind: "go_usage_limit",
     model: "opencode-go/glm-5",
     key: KEY.go5h,
-    expected: { statusCode: 429, upstreamType: "GoUsageLimitError", limitName: "5 hour", quotaScope: "workspace-5h", workspaceID: "wrk_go", retryAfterRaw: "18000" },
+    expected: { origin: "gateway", statusCode: 429, upstreamType: "GoUsageLimitError", limitName: "5 hour", quotaScope: "workspace-5h", workspaceID: "wrk_go", retryAfterRaw: "18000" },
     finding: /^OpenCode Go "5 hour" window reached with the env key OPENCODE_API_KEY \(fp_\w+\) in workspace wrk_go; resets 15:02 UTC/,
   },
   {
     kind: "subscription_usage_limit",
     model: "opencode/claude-sonnet-4-5",
     key: KEY.black,
-    expected: { statusCode: 429, upstreamType: "BlackUsageLimitError" },
+    expected: { origin: "gateway", statusCode: 429, upstreamType: "BlackUsageLimitError" },
     finding: /^OpenCode Black .*window reached with the env key OPENCODE_API_KEY/,
   },
   {
@@ -134,35 +136,35 @@ const rows: Row[] = [
     model: "opencode/claude-sonnet-4-5",
     key: KEY.paid,
     config: { paidRateLimitPerMinute: 0 },
-    expected: { statusCode: 429, upstreamType: "RateLimitError", retryAfterRaw: "60", retryAfterMs: 60_000, quotaScope: "key-minute", retryable: true },
+    expected: { origin: "gateway", statusCode: 429, upstreamType: "RateLimitError", retryAfterRaw: "60", retryAfterMs: 60_000, quotaScope: "key-minute", retryable: true },
     finding: /^Per-key rate limit \(requests a minute\) hit with the env key OPENCODE_API_KEY \(fp_\w+\) on opencode\/claude-sonnet-4-5, gave up after 4 attempts/,
   },
   {
     kind: "credits_exhausted",
     model: "opencode/claude-sonnet-4-5",
     key: KEY.broke,
-    expected: { statusCode: 401, upstreamType: "CreditsError", quotaScope: "balance" },
+    expected: { origin: "gateway", statusCode: 401, upstreamType: "CreditsError", quotaScope: "balance" },
     finding: /^Env key OPENCODE_API_KEY \(fp_\w+\) has no credits/,
   },
   {
     kind: "spend_limit",
     model: "opencode/claude-sonnet-4-5",
     key: KEY.monthly,
-    expected: { statusCode: 401, upstreamType: "MonthlyLimitError", quotaScope: "spend-limit" },
+    expected: { origin: "gateway", statusCode: 401, upstreamType: "MonthlyLimitError", quotaScope: "spend-limit" },
     finding: /^Workspace monthly spend limit reached with the env key OPENCODE_API_KEY/,
   },
   {
     kind: "spend_limit",
     model: "opencode/claude-sonnet-4-5",
     key: KEY.capped,
-    expected: { upstreamType: "UserLimitError" },
+    expected: { origin: "gateway", upstreamType: "UserLimitError" },
     finding: /^Member spend limit reached/,
   },
   {
     kind: "auth",
     model: "opencode/claude-sonnet-4-5",
     key: KEY.unknown,
-    expected: { statusCode: 401, upstreamType: "AuthError" },
+    expected: { origin: "gateway", statusCode: 401, upstreamType: "AuthError" },
     finding: /^Env key OPENCODE_API_KEY \(fp_\w+\) rejected \(HTTP 401 AuthError\): fix or unset it\.$/,
   },
   {
@@ -170,7 +172,7 @@ const rows: Row[] = [
     model: "opencode/not-offered",
     key: KEY.paid,
     setup: { config: { opencode: { models: { "not-offered": { name: "Not offered" } } } } },
-    expected: { statusCode: 401, upstreamType: "ModelError" },
+    expected: { origin: "gateway", statusCode: 401, upstreamType: "ModelError" },
     finding: /^Model opencode\/not-offered is not offered with the env key/,
   },
   {
@@ -178,21 +180,21 @@ const rows: Row[] = [
     model: "opencode-go/minimax-m2.5",
     key: KEY.goOk,
     config: { defaultRegion: "BR" },
-    expected: { statusCode: 403, upstreamType: "RegionError" },
+    expected: { origin: "gateway", statusCode: 403, upstreamType: "RegionError" },
     finding: /^Model opencode-go\/minimax-m2\.5 is refused in this region/,
   },
   {
     kind: "overloaded",
     model: "opencode/big-pickle",
     config: { faults: [{ status: 529, provider: "anthropic", count: -1 }] },
-    expected: { statusCode: 529, upstreamType: "overloaded_error", upstreamProvider: "anthropic", retryable: true },
+    expected: { origin: "upstream", statusCode: 529, upstreamType: "overloaded_error", upstreamProvider: "anthropic", retryable: true },
     finding: /^Provider overload \(anthropic\) on opencode\/big-pickle, gave up after 4 attempts; not your quota or account\.$/,
   },
   {
     kind: "server_error",
     model: "opencode/big-pickle",
     config: { faults: [{ status: 500, kind: "internal", count: -1 }] },
-    expected: { statusCode: 500, retryable: true },
+    expected: { origin: "upstream", statusCode: 500, retryable: true },
     finding: /^Server error \(HTTP 500.*\) on opencode\/big-pickle, gave up after 4 attempts/,
   },
   {
@@ -203,15 +205,42 @@ const rows: Row[] = [
         { status: 400, provider: "openai", count: -1, body: JSON.stringify({ error: { message: "maximum context length exceeded", type: "invalid_request_error", code: "context_length_exceeded" } }) },
       ],
     },
-    expected: { statusCode: 400, upstreamProvider: "openai", upstreamCode: "context_length_exceeded" },
+    expected: { origin: "upstream", statusCode: 400, upstreamProvider: "openai", upstreamCode: "context_length_exceeded" },
     finding: /^The conversation was too long for opencode\/big-pickle's context window/,
   },
   {
     kind: "invalid_request",
     model: "opencode/big-pickle",
     config: { faults: [{ status: 400, kind: "raw", body: "malformed tool schema", count: -1 }] },
-    expected: { statusCode: 400, message: "malformed tool schema" },
+    expected: { origin: "upstream", statusCode: 400, message: "malformed tool schema" },
     finding: /^opencode\/big-pickle rejected the request as invalid \(HTTP 400\): malformed tool schema\.$/,
+  },
+  {
+    kind: "free_tier_gated",
+    model: "opencode/big-pickle",
+    config: {
+      faults: [{ status: 403, type: "FreeTierError", message: "Error from provider (Console): OpenCode's free tier can only be used from within OpenCode", count: -1 }],
+    },
+    expected: { origin: "gateway", statusCode: 403, upstreamType: "FreeTierError", authSource: "public" },
+    finding: /^OpenCode refused its free tier to this client on the anonymous path \(HTTP 403 FreeTierError\): .*not a key problem.*`auth set opencode`/,
+  },
+  {
+    kind: "credits_exhausted",
+    model: "opencode/claude-sonnet-4-5",
+    key: KEY.paid,
+    config: {
+      faults: [
+        {
+          status: 429,
+          provider: "OpenAI",
+          count: -1,
+          body: JSON.stringify({ error: { message: "You exceeded your current quota.", type: "insufficient_quota", param: null, code: "insufficient_quota" } }),
+        },
+      ],
+    },
+    expected: { origin: "upstream", statusCode: 429, upstreamProvider: "OpenAI", upstreamCode: "insufficient_quota" },
+    finding: /^OpenAI refused opencode\/claude-sonnet-4-5 \(HTTP 429 insufficient_quota\) behind OpenCode's gateway: OpenCode's own account with OpenAI, not this user's key, balance or spend limit/,
+    more: [/^1 failed request refused by the model providers behind OpenCode's gateway \(OpenAI\)/],
   },
 ]
 
@@ -259,8 +288,9 @@ describe("a record for every failed attempt of every kind the gateway produces",
       for (const r of t.failures) expect(r).toMatchObject(row.expected)
       expect(t.requests).toHaveLength(0)
       expect(t.skipped).toBe(0)
-      expect(t.findings).toHaveLength(1)
+      expect(t.findings).toHaveLength(1 + (row.more?.length ?? 0))
       expect(t.findings[0]).toMatch(row.finding)
+      row.more?.forEach((pattern, i) => expect(t.findings[i + 1]).toMatch(pattern))
     })
   }
 

@@ -126,8 +126,9 @@ export function originOf(r: Pick<Failure, "origin" | "upstreamProvider">): Failu
 const ACCOUNT_KINDS: ReadonlySet<Failure["kind"]> = new Set(["auth", "credits_exhausted", "spend_limit", "model_unavailable"])
 
 /**
- * Failed requests that ended at a model provider behind the gateway, told apart from the user's
- * account: support must not send a user to fix a key or add credits for OpenCode's own account.
+ * Failed requests that a provider behind the gateway refused for a key, quota or model reason, told
+ * apart from the user's account: support must not send a user to fix a key or add credits for
+ * OpenCode's own account. Overloads and server errors already say they are not the user's account.
  */
 function upstreamFinding(groups: Group[]): string | undefined {
   let upstream = 0
@@ -138,7 +139,7 @@ function upstreamFinding(groups: Group[]): string | undefined {
     if (!last || g.success) continue
     const origin = originOf(last)
     if (origin === "gateway") gateway++
-    if (origin !== "upstream") continue
+    if (origin !== "upstream" || !ACCOUNT_KINDS.has(last.kind)) continue
     upstream++
     if (last.upstreamProvider) providers.add(last.upstreamProvider)
   }
@@ -146,7 +147,7 @@ function upstreamFinding(groups: Group[]): string | undefined {
   const named = providers.size ? ` (${[...providers].sort().join(", ")})` : ""
   const rest = gateway ? `; the ${plural(gateway, "other failed request")} ${gateway === 1 ? "was" : "were"} about this user's account, limits or client at the gateway` : ""
   return (
-    `${plural(upstream, "failed request")} ended at the model providers behind OpenCode's gateway${named}: ` +
+    `${plural(upstream, "failed request")} refused by the model providers behind OpenCode's gateway${named}: ` +
     `OpenCode's side and its own accounts with those providers, not this user's key, balance or spend limit${rest}.`
   )
 }
