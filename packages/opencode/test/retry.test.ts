@@ -23,6 +23,33 @@ describe("SessionRetry.next", () => {
     expect(SessionRetry.next(ProviderError.classify(new DOMException("aborted", "AbortError")), 1).action).toBe("stop")
   })
 
+  test("the gate, an outdated client, refused models and OpenCode's upstream accounts stop at once too", () => {
+    const gateway = (type: string, message = "x") => JSON.stringify({ type: "error", error: { type, message } })
+    const infos = [
+      record(403, { "retry-after": "1" }, gateway("FreeTierError", "Error from provider (Console): OpenCode's free tier can only be used from within OpenCode")),
+      // A proxy's re-wrap of the same refusal, under a type that alone would read as a server error.
+      record(502, {}, JSON.stringify({ error: { message: "Error from provider (Console): OpenCode's free tier can only be used from within OpenCode", type: "upstream_error" } })),
+      // 426 whatever the body, even one that looks transient.
+      record(426, { "retry-after": "1" }, JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "x" } })),
+      record(403, {}, gateway("ModelAccessError")),
+      record(403, {}, gateway("DataPolicyError")),
+      record(429, { "retry-after": "1" }, gateway("SubscriptionUsageLimitError")),
+      record(429, {}, JSON.stringify({ error: { message: "Error from provider (OpenAI): quota", type: "insufficient_quota", code: "insufficient_quota" } })),
+      record(402, {}, JSON.stringify({ error: { message: "Error from provider (DeepSeek): Insufficient Balance" } })),
+    ]
+    expect(infos.map((i) => i.kind)).toEqual([
+      "free_tier_gated",
+      "free_tier_gated",
+      "client_outdated",
+      "model_access_denied",
+      "data_policy_blocked",
+      "subscription_usage_limit",
+      "credits_exhausted",
+      "credits_exhausted",
+    ])
+    for (const info of infos) expect(SessionRetry.next(info, 1)).toMatchObject({ action: "stop", reason: "not_retryable" })
+  })
+
   test("backoff grows with each attempt, within the jitter band, up to the cap", () => {
     const options = { maxAttempts: 10 }
     const low = [1, 2, 3, 4, 5].map((a) => SessionRetry.next(overloaded, a, { ...options, random: fixed(0) }))
