@@ -1,6 +1,7 @@
 import { streamText, type ModelMessage } from "ai"
 import { Provider } from "../provider"
 import * as SessionHeaders from "./headers"
+import * as SessionDeadline from "./deadline"
 
 export interface StreamInput {
   model: Provider.Resolved
@@ -19,8 +20,9 @@ export interface StreamInput {
 /**
  * Streams one completion. The SDK's own retries are off (`maxRetries: 0`): whether and when to
  * try again is decided by session/retry.ts on the normalized failure, never by the SDK's defaults.
+ * With a `watch` (session/deadline.ts) the request is aborted when one of its deadlines passes.
  */
-export function stream(input: StreamInput) {
+export function stream(input: StreamInput, watch?: SessionDeadline.Watch) {
   const headers = SessionHeaders.build({
     providerID: input.model.provider.id,
     projectID: input.projectID ?? "global",
@@ -30,8 +32,10 @@ export function stream(input: StreamInput) {
     ...(input.parentSessionID ? { parentSessionID: input.parentSessionID } : {}),
     ...(input.model.install?.token ? { install: input.model.install.token } : {}),
   })
+  const model = Provider.languageModel(input.model, input.fetch)
+  const abortSignal = !watch ? input.abortSignal : input.abortSignal ? AbortSignal.any([input.abortSignal, watch.signal]) : watch.signal
   return streamText({
-    model: Provider.languageModel(input.model, input.fetch),
+    model: watch ? SessionDeadline.watched(model, watch) : model,
     ...(input.system ? { system: input.system } : {}),
     messages: input.messages,
     headers,
@@ -39,6 +43,6 @@ export function stream(input: StreamInput) {
     // The SDK's default logs every failure with its request body (the prompt) to stderr; the
     // failure reaches the processor as the stream's error part and is reported from there.
     onError: () => {},
-    ...(input.abortSignal ? { abortSignal: input.abortSignal } : {}),
+    ...(abortSignal ? { abortSignal } : {}),
   })
 }

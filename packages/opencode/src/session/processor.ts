@@ -1,10 +1,20 @@
 import type { LanguageModelUsage } from "ai"
 import * as ProviderError from "../provider/error"
+import { DeadlineError } from "../provider/deadline-error"
 import { Provider } from "../provider"
 import * as SessionLLM from "./llm"
+import * as SessionDeadline from "./deadline"
+import type { StopReason as PolicyStopReason } from "./retry"
+
+/**
+ * Why a turn stopped: the retry policy's reason, or the processor's own: `text_streamed` (trying
+ * again would repeat text already shown), `wait_budget_exhausted` (the next wait would pass the
+ * turn's budget), `aborted` (the caller cancelled), `no_retry_policy` (no `decide` given).
+ */
+export type StopReason = PolicyStopReason | "text_streamed" | "wait_budget_exhausted" | "aborted" | "no_retry_policy"
 
 /** What to do after a failed attempt. Decided by session/retry.ts; the processor only carries it out. */
-export type Decision = { action: "retry"; delayMs: number } | { action: "stop" }
+export type Decision = { action: "retry"; delayMs: number } | { action: "stop"; reason?: string }
 
 export interface AttemptFailure {
   /** 1-based attempt number. */
@@ -32,20 +42,26 @@ export interface Input extends SessionLLM.StreamInput, Hooks {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** The clock failures are dated against (resetAt); replaceable so tests follow a simulated clock. */
   now?: () => number
+  /** Deadlines and the wait budget (opencode.json `pawwork.timeouts`); unset fields take SessionDeadline.DEFAULTS. */
+  timeouts?: Partial<SessionDeadline.Timeouts>
 }
 
 export type Result =
   | { ok: true; text: string; usage: LanguageModelUsage | undefined; attempts: number }
-  | { ok: false; error: unknown; attempts: number; text: string; failure: ProviderError.Info }
+  | { ok: false; error: unknown; attempts: number; text: string; failure: ProviderError.Info; stopReason: StopReason | (string & {}) }
 
 /**
  * Runs one assistant turn: streams the completion and, when an attempt fails, asks the retry
  * policy what to do. Retrying after text has been shown would duplicate it, so that case stops.
+ * Every attempt runs under the deadlines of session/deadline.ts, and the waits between attempts
+ * under the turn's wait budget: a retry whose wait would pass it ends the turn instead.
  */
 export async function process(input: Input): Promise<Result> {
+  const timeouts = SessionDeadline.resolve(input.timeouts)
   let text = ""
+  let waitedMs = 0
   for (let attempt = 1; ; attempt++) {
-    const outcome = await once(input, (delta) => {
+    const outcome = await once(input, timeouts, (delta) => {
       text += delta
       input.onText?.(delta)
     })
@@ -53,28 +69,47 @@ export async function process(input: Input): Promise<Result> {
       input.onSuccess?.(attempt, outcome.usage)
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
-    const { credential, id: providerID } = input.model.provider
-    const secrets = Provider.secretsOf(input.model)
-    const context = { authSource: credential.source, providerID, secrets, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
-    const info = ProviderError.withoutSecrets(ProviderError.classify(outcome.error, input.now?.() ?? Date.now(), context), secrets)
-    const failure: AttemptFailure = { attempt, error: outcome.error, streamedText: outcome.streamedText, info }
-    const decision: Decision = outcome.streamedText || !input.decide ? { action: "stop" } : input.decide(failure)
+    let failure = attemptFailure(input, attempt, outcome.error, outcome.streamedText)
+    let decision: Decision = input.abortSignal?.aborted
+      ? { action: "stop", reason: "aborted" }
+      : outcome.streamedText
+        ? { action: "stop", reason: "text_streamed" }
+        : input.decide
+        ? input.decide(failure)
+        : { action: "stop", reason: "no_retry_policy" }
+    if (decision.action === "retry" && waitedMs + decision.delayMs > timeouts.turnWaitBudgetMs) {
+      const spent = new DeadlineError("wait_budget", timeouts.turnWaitBudgetMs, { waitedMs, nextMs: decision.delayMs }, { cause: outcome.error })
+      failure = attemptFailure(input, attempt, spent, false)
+      decision = { action: "stop", reason: "wait_budget_exhausted" }
+    }
     input.onFailure?.(failure, decision)
-    const failed = { ok: false as const, error: outcome.error, attempts: attempt, text, failure: info }
-    if (decision.action === "stop" || input.abortSignal?.aborted) return failed
+    const failed = (stopReason: string) => ({ ok: false as const, error: failure.error, attempts: attempt, text, failure: failure.info, stopReason })
+    if (decision.action === "stop") return failed(decision.reason ?? "not_retryable")
     await (input.sleep ?? sleep)(decision.delayMs, input.abortSignal)
-    if (input.abortSignal?.aborted) return failed
+    waitedMs += decision.delayMs
+    if (input.abortSignal?.aborted) return failed("aborted")
   }
+}
+
+/** The failed attempt with its record, normalized once, without any secret the request carried. */
+function attemptFailure(input: Input, attempt: number, error: unknown, streamedText: boolean): AttemptFailure {
+  const { credential, id: providerID } = input.model.provider
+  const secrets = Provider.secretsOf(input.model)
+  const context = { authSource: credential.source, providerID, secrets, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
+  const info = ProviderError.withoutSecrets(ProviderError.classify(error, input.now?.() ?? Date.now(), context), secrets)
+  return { attempt, error, streamedText, info }
 }
 
 type Outcome = { ok: true; usage: LanguageModelUsage | undefined } | { ok: false; error: unknown; streamedText: boolean }
 
-async function once(input: Input, onText: (delta: string) => void): Promise<Outcome> {
+async function once(input: Input, timeouts: SessionDeadline.Timeouts, onText: (delta: string) => void): Promise<Outcome> {
   let streamedText = false
   let usage: LanguageModelUsage | undefined
+  const watch = new SessionDeadline.Watch(timeouts)
   try {
-    const result = SessionLLM.stream(input)
+    const result = SessionLLM.stream(input, watch)
     for await (const part of result.fullStream) {
+      watch.progress()
       switch (part.type) {
         case "text-delta":
           if (part.text) {
@@ -83,16 +118,26 @@ async function once(input: Input, onText: (delta: string) => void): Promise<Outc
           }
           break
         case "error":
-          return { ok: false, error: part.error, streamedText }
+          return { ok: false, error: watch.expired ?? part.error, streamedText }
+        // The SDK ends an aborted stream quietly with this part: a deadline's or the caller's abort.
+        case "abort":
+          return { ok: false, error: watch.expired ?? cancelled(input.abortSignal), streamedText }
         case "finish":
           usage = part.totalUsage
           break
       }
     }
-    return { ok: true, usage }
+    return watch.expired ? { ok: false, error: watch.expired, streamedText } : { ok: true, usage }
   } catch (error) {
-    return { ok: false, error, streamedText }
+    return { ok: false, error: watch.expired ?? error, streamedText }
+  } finally {
+    watch.stop()
   }
+}
+
+/** The caller's cancellation as the classifier knows it (network, AbortError), whatever reason it was given. */
+function cancelled(signal: AbortSignal | undefined) {
+  return Object.assign(new Error("The request was cancelled"), { name: "AbortError", cause: signal?.reason })
 }
 
 function sleep(ms: number, signal?: AbortSignal) {

@@ -19,6 +19,12 @@ export const GO_UPSELL_MESSAGE = "Free usage exceeded, subscribe to Go https://o
 
 /** Attempts in one turn, the first included. */
 export const MAX_ATTEMPTS = 4
+/**
+ * Attempts when the provider gave no answer in time (first_byte_timeout): one fresh try, since a
+ * hung connection or gateway node may answer the next; a second miss means it is down, and each
+ * further try would add a whole first-byte deadline of silence.
+ */
+export const MAX_TIMEOUT_ATTEMPTS = 2
 export const INITIAL_DELAY_MS = 2_000
 export const BACKOFF_FACTOR = 2
 /** Computed backoff is spread by ±JITTER so clients that failed together do not retry together. */
@@ -61,13 +67,19 @@ export function next(info: ProviderError.Info, attempt: number, options: Partial
   if (!ProviderError.isTransient(info.kind)) return stop("not_retryable")
   if (tooLong) return stop("wait_too_long")
   if (!info.retryable) return stop("not_retryable")
-  if (attempt >= o.maxAttempts) return stop("attempts_exhausted")
+  if (attempt >= maxAttempts(info.kind, o)) return stop("attempts_exhausted")
   const r = unit(o.random)
   if (info.retryAfterMs !== null) {
     // Never earlier than asked; a little later, spread, so a crowd told "60" does not return at once.
     return { action: "retry", delayMs: Math.min(o.maxWaitMs, Math.ceil(info.retryAfterMs * (1 + o.jitter * r))) }
   }
   return { action: "retry", delayMs: delay(attempt, r, o) }
+}
+
+/** How many attempts a turn makes when its attempts fail with `kind`. */
+export function maxAttempts(kind: ProviderError.Kind, options: Partial<Options> = {}): number {
+  const max = options.maxAttempts ?? DEFAULTS.maxAttempts
+  return kind === "first_byte_timeout" ? Math.min(max, MAX_TIMEOUT_ATTEMPTS) : max
 }
 
 /** Exponential backoff after failed attempt `attempt`, jittered by ±jitter, capped at maxBackoffMs. */

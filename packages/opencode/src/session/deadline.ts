@@ -1,0 +1,130 @@
+import { wrapLanguageModel, type LanguageModel } from "ai"
+import { DeadlineError } from "../provider/deadline-error"
+
+/**
+ * How long a turn waits on the provider. Without these a gateway that never answers held an
+ * attempt about six minutes (the HTTP stack's own timeout) and was retried into a 24-minute turn,
+ * and one sending SSE keep-alive comments or a token every few seconds held a turn forever.
+ *
+ * Progress is a stream event the SDK parsed out of the body (text, reasoning, tool input, finish):
+ * its SSE parser drops comment lines, so `: keep-alive` comments, however frequent, never count,
+ * and neither does an event that carries nothing. Measuring there needs no second pass over the
+ * bytes: the hot path stores one timestamp per event, and one timer per attempt is re-armed only
+ * when it fires, never per event.
+ */
+
+export interface Timeouts {
+  /** Request sent → the response is there (status and headers). */
+  firstByteMs: number
+  /** Longest silence between stream events once the response is there. */
+  streamIdleMs: number
+  /** One attempt from request to its last token: bounds a trickle of tokens that never stops. */
+  responseMs: number
+  /** Total waiting between retries in one turn, retry-after included. */
+  turnWaitBudgetMs: number
+}
+
+/**
+ * Defaults a desktop user accepts (reasons in docs/deadlines.md): a minute and a half without any
+ * answer is past any healthy gateway, even one failing over between providers; two minutes of
+ * silence mid-answer leaves room for a model thinking without streaming its reasoning; ten
+ * minutes per answer is the request timeout of the OpenAI and Anthropic SDKs; and a turn waits at
+ * most one honoured `retry-after: 60` plus the short backoffs, not three of them.
+ */
+export const DEFAULTS: Timeouts = {
+  firstByteMs: 90_000,
+  streamIdleMs: 120_000,
+  responseMs: 600_000,
+  turnWaitBudgetMs: 90_000,
+}
+
+/** The defaults with the configured values (opencode.json `pawwork.timeouts`) laid over them. */
+export function resolve(configured?: Partial<Timeouts>): Timeouts {
+  if (!configured) return DEFAULTS
+  const out = { ...DEFAULTS }
+  for (const key of Object.keys(DEFAULTS) as (keyof Timeouts)[]) {
+    const value = configured[key]
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0) out[key] = value
+  }
+  return out
+}
+
+/**
+ * The deadlines of one attempt. Started when the attempt is; `answer()` when the response is there,
+ * `progress()` per stream event, `stop()` when the attempt ends. When a deadline passes, `expired`
+ * says which and `signal` aborts the request.
+ */
+export class Watch {
+  readonly signal: AbortSignal
+  /** The deadline that ran out, once one has. */
+  expired: DeadlineError | undefined
+  private readonly controller = new AbortController()
+  private readonly started: number
+  private answered = false
+  private last = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    private readonly timeouts: Timeouts,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.signal = this.controller.signal
+    this.started = now()
+    this.arm(Math.min(timeouts.firstByteMs, timeouts.responseMs))
+  }
+
+  /** The response is there: from now on silence is measured, not the wait for an answer. */
+  answer() {
+    this.answered = true
+    this.last = this.now()
+  }
+
+  /** A stream event arrived. Only the time is stored; the timer catches up when it fires. */
+  progress() {
+    this.last = this.now()
+  }
+
+  stop() {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private readonly check = () => {
+    this.timer = undefined
+    const now = this.now()
+    const t = this.timeouts
+    const left = this.answered ? this.last + t.streamIdleMs - now : this.started + t.firstByteMs - now
+    if (left <= 0) return this.expire(this.answered ? "stream_idle" : "first_byte", this.answered ? t.streamIdleMs : t.firstByteMs)
+    const responseLeft = this.started + t.responseMs - now
+    if (responseLeft <= 0) return this.expire("response", t.responseMs)
+    this.arm(Math.min(left, responseLeft))
+  }
+
+  private arm(ms: number) {
+    this.timer = setTimeout(this.check, Math.max(1, Math.ceil(ms)))
+  }
+
+  private expire(deadline: "first_byte" | "stream_idle" | "response", ms: number) {
+    this.expired = new DeadlineError(deadline, ms)
+    this.controller.abort(this.expired)
+  }
+}
+
+/**
+ * The model with the moment its response arrives reported to the watch: the SDK's doStream
+ * resolves once the status and headers are in, before any event is parsed. A wrapper per attempt
+ * over the cached model costs an object, not the schema compilation a new model would.
+ */
+export function watched(model: LanguageModel, watch: Watch): LanguageModel {
+  if (typeof model === "string") return model
+  return wrapLanguageModel({
+    model,
+    middleware: {
+      wrapStream: async ({ doStream }) => {
+        const result = await doStream()
+        watch.answer()
+        return result
+      },
+    },
+  })
+}
