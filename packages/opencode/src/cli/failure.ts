@@ -31,6 +31,7 @@ function provider(info: ProviderError.Info, attempts?: number, stopReason?: stri
   const { message: upstreamMessage, userMessage, ...fields } = info
   let message = userMessage
   if (stopReason === "attempts_exhausted" && attempts) message += ` ${ProviderErrorMessage.gaveUp(attempts)}`
+  if (stopReason === "text_streamed" && info.retryable) message += ` ${ProviderErrorMessage.notRetriedAfterText()}`
   // A rate limit's own message already names its reset time.
   if (stopReason === "wait_too_long") message += ` ${ProviderErrorMessage.tooLongToWait(info.kind === "rate_limit" ? null : info.resetAt, Date.now())}`
   return {

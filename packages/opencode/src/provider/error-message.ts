@@ -229,6 +229,11 @@ export function gaveUp(attempts: number) {
   return `Gave up after ${attempts} attempts.`
 }
 
+/** Appended to a transient failure's message when it was not retried because part of the answer had been shown. */
+export function notRetriedAfterText() {
+  return "Not retried automatically: part of the answer had already arrived, and trying again would repeat it."
+}
+
 /** Appended when the wait a transient error asked for is longer than PawWork holds a turn open. */
 export function tooLongToWait(resetAt: string | null, now: number) {
   return resetAt ? `Not retried automatically: the provider asked to wait until ${when(resetAt, now)}.` : "Not retried automatically."

@@ -1,5 +1,6 @@
+import { Config } from "../../config"
 import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
-import { SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
+import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
 import * as Identifier from "../../id/id"
 import * as Args from "../args"
 import type { IO } from "../io"
@@ -17,8 +18,13 @@ Options:
 
 Rate limits, overloads, server and network errors are retried (at most ${SessionRetry.MAX_ATTEMPTS} attempts,
 one line on stderr per retry); a spent quota, billing, auth or request error ends the turn at once.
+Deadlines (opencode.json "pawwork": { "timeouts": { ... } }, in milliseconds): no answer within
+firstByteMs (default ${SessionDeadline.DEFAULTS.firstByteMs}) is retried once; no stream event for streamIdleMs (default
+${SessionDeadline.DEFAULTS.streamIdleMs}) or an answer unfinished after responseMs (default ${SessionDeadline.DEFAULTS.responseMs}) ends the turn; the waits
+between retries stop at turnWaitBudgetMs (default ${SessionDeadline.DEFAULTS.turnWaitBudgetMs}) in all.
 On failure: exit code 1, one paragraph on stderr, and with --json a JSON error object on stdout
-carrying the normalized failure (kind, retryable, action, statusCode, upstreamType, resetAt, ...).`
+carrying the normalized failure (kind, retryable, action, statusCode, upstreamType, resetAt, ...)
+and stopReason, why the turn was not tried again.`
 
 export async function run(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = Args.parse(
@@ -35,8 +41,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
 
   const { providerID, modelID } = values.model ? Provider.parseModel(values.model) : await Provider.defaultModel(io.env)
   const model = await Provider.getModel(providerID, modelID, io.env)
+  const timeouts = (await Config.load(io.env)).info.pawwork?.timeouts
   const requestID = Identifier.ascending("message")
-  let stopReason: string | undefined
   const diagnostics = SessionDiagnostics.hooks({ model, sessionID, requestID, env: io.env })
   const result = await SessionProcessor.process({
     model,
@@ -45,18 +51,18 @@ export async function run(argv: string[], io: IO): Promise<number> {
     messages: [{ role: "user", content: prompt }],
     ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
     decide: SessionRetry.policy(),
+    ...(timeouts ? { timeouts } : {}),
     onSuccess: diagnostics.onSuccess,
     onFailure: (failure, decision) => {
       diagnostics.onFailure?.(failure, decision)
       if (decision.action === "retry")
-        io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.MAX_ATTEMPTS) + "\n")
-      else stopReason = "reason" in decision && typeof decision.reason === "string" ? decision.reason : undefined
+        io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.maxAttempts(failure.info.kind)) + "\n")
     },
   })
   await SessionDiagnostics.flush()
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
-    throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason })
+    throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason: result.stopReason })
   }
   if (values.json)
     io.stdout(
