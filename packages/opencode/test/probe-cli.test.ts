@@ -59,6 +59,28 @@ describe("bun run cli probe against bun run sim", () => {
   })
 })
 
+describe("the free-tier check through the CLI", () => {
+  test("a gateway that wants OpenCode 1.17.0 or newer (session+ua) gets this runtime's own version and answers outdated", async () => {
+    const sim = await startSimProcess([...QUICK, "--free-tier-gate", "session+ua", "--min-client-version", "1.17.0"])
+    sims.push(sim)
+    const { env, cleanup } = await cliEnv()
+    try {
+      const json = await runCli(["probe", "--base-url", sim.url, "--json"], env)
+      expect(json.code).toBe(0)
+      const report = JSON.parse(json.stdout)
+      expect(report.conclusion.anonymousFreeTier).toBe("outdated")
+      expect(report.freeTier).toMatchObject({ status: "ran", requestsSent: 1, answer: "outdated" })
+      expect(report.cases.filter((c: { status: string }) => c.status === "ran")).toEqual([])
+      expect(json.stderr).toMatch(/^probe: free-tier check \(public, net-\d+ [\d.]+\) request 1: client_outdated 426 · 1\/50 requests used$/m)
+      const text = await runCli(["probe", "--base-url", sim.url], env)
+      expect(text.stdout).toMatch(/^Free-tier check: public @[\d.]+: 426 client_outdated\.$/m)
+      expect(text.stdout).toMatch(/^Anonymous free tier: outdated — The gateway answered 426 Upgrade Required: .*User-Agent \(opencode\/pawwork\/[^)]+\/cli\)/m)
+    } finally {
+      await cleanup()
+    }
+  })
+})
+
 describe("refusals", () => {
   // 192.0.2.0/24 is TEST-NET-1: never routed, so even a broken refusal could not reach anyone.
   test("a non-loopback --base-url without the flag exits 2 at once, saying nothing was sent", async () => {
