@@ -130,8 +130,11 @@ class Probe {
     const made = await Install.create(root, "free-tier-check", this.target, { kind: "none" })
     const resolved = await Provider.getModel("opencode", this.modelID, made.env)
     const who: Participant = { role: "check", resolved, network: this.#networks.fresh(), sent: 0, succeeded: 0, outcome: null }
-    const ok = await this.turn("free-tier", who, false)
-    const verdict = who.sent === 0 ? { answer: "unknown" as const, text: "Not asked: the request could not be sent within the budget." } : FreeTier.judge(ok ? { ok } : { ok, failure: who.failure! }, Installation.userAgent("cli"))
+    const served = await this.turn("free-tier", who, false)
+    const verdict: FreeTier.Verdict =
+      who.sent === 0 || (!served && !who.failure)
+        ? { answer: "unknown", text: "Not asked: the request could not be sent within the budget." }
+        : FreeTier.judge(served ? { ok: true } : { ok: false, failure: who.failure! }, Installation.userAgent("cli"))
     this.freeTierAnswer = verdict.answer
     return { status: "ran", install: report(who), requestsSent: who.sent, answer: verdict.answer, reason: verdict.text }
   }
