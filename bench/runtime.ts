@@ -24,7 +24,11 @@ const WARMUP = 20
 const BATCHES = 5
 
 export async function bench(): Promise<Record<string, number>> {
-  const sim = await startSimulator({ config: { freeDailyLimit: 1_000_000, fallbackDailyLimit: 1_000_000, newClientBonus: false } })
+  // Gate off: the headerless baseline sends no x-opencode-session, and what is measured is the
+  // runtime's overhead, not the free tier's client gate.
+  const sim = await startSimulator({
+    config: { freeDailyLimit: 1_000_000, fallbackDailyLimit: 1_000_000, newClientBonus: false, freeTierGate: "off" },
+  })
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-bench-"))
   try {
     const configFile = path.join(root, "opencode.json")

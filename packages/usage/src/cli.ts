@@ -3,7 +3,7 @@
  * main CLI elsewhere; everything it touches comes in through `io`.
  */
 import type { ZenBilling } from "./billing.ts"
-import { UsageError, scrub } from "./errors.ts"
+import { UsageError, cookieSecrets, scrub } from "./errors.ts"
 import { DEFAULT_GO_BASE_URL, type GoUsage, fetchGoUsage } from "./go.ts"
 import type { FetchLike } from "./http.ts"
 import { EXPERIMENTAL_NOTICE, errorJson, goJson, renderErrorHuman, renderGoHuman, renderZenHuman, toErrorLike, toJsonText, zenJson } from "./render.ts"
@@ -218,11 +218,7 @@ async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
     billing = parseBillingHtml(html, workspaceID, { now })
   } else {
     const cookie = await readCookie(flags, io)
-    o.secrets.push(cookie, normaliseCookie(cookie))
-    for (const part of normaliseCookie(cookie).split(";")) {
-      const v = part.slice(part.indexOf("=") + 1).trim()
-      if (v.length >= 6) o.secrets.push(v)
-    }
+    o.secrets.push(...cookieSecrets(cookie))
     const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_ZEN_BASE_URL)
     billing = await fetchZenBilling({ baseURL, cookie, workspaceID, fetch: io.fetch, now })
   }

@@ -1,3 +1,5 @@
+import { SecretSet } from "@pawwork/secrets"
+
 /**
  * One error type for every failure the usage readers report. Callers switch on
  * `code`; messages are for humans and are always scrubbed of secrets.
@@ -61,8 +63,6 @@ export function isUsageError(e: unknown): e is UsageError {
 }
 
 const REDACTED = "[redacted]"
-// Shorter "secrets" would shred ordinary words in messages; real cookie values and keys are long.
-const MIN_SECRET_LENGTH = 6
 
 // Pattern rules catch secrets we were not told about (for example a server echoing a header back).
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
@@ -73,38 +73,22 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/[A-Za-z0-9+_\-.=%~]{40,}/g, REDACTED],
 ]
 
-/** Remove known secrets and anything shaped like a credential from `text`. */
+/**
+ * Remove every trace of the known secrets from `text` (in any shape an echo takes, and any 8
+ * characters of one: see @pawwork/secrets), then anything shaped like a credential. Give a cookie
+ * header as its values (`cookieSecrets`): its names are not secret.
+ */
 export function scrub(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text
-  const known = expandSecrets(secrets)
-  for (const s of known) out = out.split(s).join(REDACTED)
+  let out = SecretSet.of(secrets).remove(text, REDACTED)
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement)
   return out
 }
 
-/** A cookie header is scrubbed whole and per value, so a server echoing one cookie is caught too. */
-function expandSecrets(secrets: readonly (string | undefined)[]): string[] {
-  const set = new Set<string>()
-  for (const raw of secrets) {
-    if (!raw) continue
-    const s = raw.trim()
-    if (s.length >= MIN_SECRET_LENGTH) set.add(s)
-    for (const part of s.split(";")) {
-      const p = part.trim()
-      if (p.length >= MIN_SECRET_LENGTH) set.add(p)
-      const eq = p.indexOf("=")
-      if (eq >= 0) {
-        const value = p.slice(eq + 1).trim()
-        if (value.length >= MIN_SECRET_LENGTH) {
-          set.add(value)
-          // Servers and logs often show cookie values percent-decoded or encoded.
-          try {
-            set.add(decodeURIComponent(value))
-          } catch {}
-          set.add(encodeURIComponent(value))
-        }
-      }
-    }
-  }
-  return [...set].sort((a, b) => b.length - a.length)
+/**
+ * The secret values of a Cookie header (a leading `Cookie:` tolerated): each cookie's value, or the
+ * part itself when it has no `=`. A server that echoes one cookie, or a piece of one, is caught.
+ */
+export function cookieSecrets(raw: string): string[] {
+  const header = raw.trim().replace(/^cookie\s*:\s*/i, "")
+  return header.split(";").map((part) => part.slice(part.indexOf("=") + 1).trim())
 }

@@ -4,7 +4,7 @@ export { fetchZenBilling, parseBillingHtml, normaliseCookie, DEFAULT_ZEN_BASE_UR
 export { fetchGoUsage, parseGoUsage, DEFAULT_GO_BASE_URL, type GoUsage, type FetchGoUsageOptions } from "./go.ts"
 export { billingFromHydration, parseQueryKey, MICRO_CENTS_PER_USD, type ZenBilling, type BillingOptions } from "./billing.ts"
 export { parseHydrationHtml, parseHydrationScripts, extractInlineScripts, type HydrationResult, type QueryResult } from "./hydration/index.ts"
-export { UsageError, isUsageError, scrub, USAGE_ERROR_CODES, type UsageErrorCode } from "./errors.ts"
+export { UsageError, isUsageError, scrub, cookieSecrets, USAGE_ERROR_CODES, type UsageErrorCode } from "./errors.ts"
 export { type UsageWindow, type TimedUsageWindow } from "./windows.ts"
 export {
   EXPERIMENTAL_NOTICE,

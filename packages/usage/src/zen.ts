@@ -3,7 +3,7 @@
  * session cookie. EXPERIMENTAL: the page is not an API and can change.
  */
 import { type ZenBilling, billingFromHydration } from "./billing.ts"
-import { UsageError } from "./errors.ts"
+import { UsageError, cookieSecrets } from "./errors.ts"
 import { parseHydrationHtmlLazy } from "./hydration/index.ts"
 import { DEFAULT_TIMEOUT_MS, type FetchLike, bodyExcerpt, isRedirect, locationOf, safeURL, send, trimBase } from "./http.ts"
 
@@ -31,7 +31,7 @@ export function normaliseCookie(raw: string): string {
 
 export async function fetchZenBilling(options: FetchZenBillingOptions): Promise<ZenBilling> {
   const cookie = normaliseCookie(options.cookie ?? "")
-  const secrets = [options.cookie, cookie]
+  const secrets = cookieSecrets(cookie)
   if (!cookie) throw new UsageError("cookie_expired", "no session cookie given; copy the Cookie header of a signed-in opencode.ai tab")
   if (/[\r\n\0]/.test(cookie)) throw new UsageError("cookie_expired", "the cookie is malformed (it contains line breaks); save only the header value", { secrets })
   const ctx: Ctx = {

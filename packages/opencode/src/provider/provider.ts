@@ -8,6 +8,7 @@ import { RuntimeError } from "../util/error"
 import { fingerprint } from "../util/fingerprint"
 import { BUILTIN, DEFAULT_MODEL, type ModelDefinition } from "./catalog"
 import { surfaceErrorBodies } from "./error-response"
+import * as KeyText from "./key-text"
 
 /**
  * Where the key a request goes out with came from. `public` is the anonymous Zen key; `none` is a
@@ -23,6 +24,8 @@ export interface Credential {
   envVar?: string
   /** Short one-way hash of the key, when there is a real key (not `public`). */
   fingerprint?: string
+  /** The key had whitespace around it where it was read (a pasted newline, an env file); trimmed there. */
+  trimmed?: true
 }
 
 export interface Model extends ModelDefinition {
@@ -93,6 +96,33 @@ export class UnsupportedProviderError extends RuntimeError {
   }
 }
 
+export class KeyInvalidError extends RuntimeError {
+  readonly code = "key_invalid"
+  constructor(
+    readonly providerID: string,
+    readonly where: string,
+    readonly problem: string,
+    fix: string,
+  ) {
+    super(`The API key for ${providerID} in ${where} ${problem}, which no HTTP request can carry. ${fix}`)
+    this.name = "KeyInvalidError"
+  }
+}
+
+export class HeaderInvalidError extends RuntimeError {
+  readonly code = "header_invalid"
+  constructor(
+    readonly providerID: string,
+    readonly header: string,
+    readonly problem: string,
+  ) {
+    super(
+      `The header "${header}" configured for ${providerID} in opencode.json (provider.${providerID}.options.headers) ${problem}, which no HTTP request can carry. Fix its value and try again.`,
+    )
+    this.name = "HeaderInvalidError"
+  }
+}
+
 export const SUPPORTED_NPM = "@ai-sdk/openai-compatible"
 
 export function isOpencode(providerID: string) {
@@ -152,7 +182,7 @@ async function load(env: Paths.Env): Promise<{ config: Config.Info; providers: R
       opencode: isOpencode(id),
       gateway: isGateway(id),
       credential,
-      headers: { ...configured?.options?.headers },
+      headers: checkHeaders(id, configured?.options?.headers),
       models: visible,
       hidden,
     }
@@ -174,14 +204,26 @@ export function resolveCredential(
   savedInvalid: string | undefined,
   env: Paths.Env,
 ): Credential {
-  const keyed = (key: string, source: AuthSource, envVar?: string): Credential =>
-    withHiddenKey({ source, ...(envVar ? { envVar } : {}), fingerprint: fingerprint(key) }, key)
-  if (configKey && configKey.trim() !== "") return keyed(configKey, "config")
+  // Each key is trimmed and checked here, once, where it is read: see key-text.ts.
+  const keyed = (raw: string, source: AuthSource, where: string, fix: string, envVar?: string): Credential => {
+    const checked = KeyText.check(raw)
+    if (!checked.ok) throw new KeyInvalidError(providerID, where, checked.problem, fix)
+    const { key, trimmed } = checked
+    return withHiddenKey({ source, ...(envVar ? { envVar } : {}), fingerprint: fingerprint(key), ...(trimmed ? { trimmed: true as const } : {}) }, key)
+  }
+  if (configKey && configKey.trim() !== "")
+    return keyed(
+      configKey,
+      "config",
+      `opencode.json (provider.${providerID}.options.apiKey)`,
+      "Fix the value in opencode.json, or in the environment variable its {env:...} reference names, and try again.",
+    )
   if (savedInvalid) throw new Auth.AuthFileError(Auth.filePath(env), `has an unusable entry for "${providerID}" (${savedInvalid})`)
-  if (saved?.type === "api") return keyed(saved.key, "auth")
+  if (saved?.type === "api")
+    return keyed(saved.key, "auth", Auth.filePath(env), `Save the key again with \`auth set ${providerID}\`, which refuses such keys.`)
   for (const name of envVars) {
     const value = env[name]
-    if (value && value.trim() !== "") return keyed(value, "env", name)
+    if (value && value.trim() !== "") return keyed(value, "env", `the environment variable ${name}`, `Set ${name} to the key alone and try again.`, name)
   }
   if (isGateway(providerID)) return withHiddenKey({ source: "public" }, "public")
   return withHiddenKey({ source: "none" }, undefined)
@@ -223,22 +265,37 @@ export async function defaultModel(env: Paths.Env = process.env) {
 }
 
 /**
- * Every secret value a request to this model carries, for removal from anything printed or logged:
- * the key, the install token, opencode.json header values, and the credentials a base URL may hold
- * (userinfo, query values). `public` is left out: it is the anonymous key, not a secret.
+ * Every secret value a request to this model carries, for removal from anything printed or logged
+ * (through a SecretSet from @pawwork/secrets, which also decides what is too short to be one, and
+ * that the anonymous `public` is none): the key, the install token, opencode.json header values, and
+ * the credentials a base URL may hold (userinfo, query values), each as written and as decoded, since
+ * a `+` in a query is a space once decoded but is echoed as `+` or `%2B`.
  */
 export function secretsOf(resolved: Selection & { install?: { token?: string } }): string[] {
   const { provider } = resolved
   const out = [provider.credential.key, resolved.install?.token, ...Object.values(provider.headers)]
   try {
     const url = new URL(provider.baseURL)
-    out.push(decodeURIComponent(url.username), decodeURIComponent(url.password), ...url.searchParams.values())
+    out.push(url.username, url.password, ...url.searchParams.values())
+    out.push(decodeURIComponent(url.username), decodeURIComponent(url.password))
   } catch {
-    // not a URL: languageModel refuses it before anything is sent
+    // not a URL, or a malformed escape in its userinfo: languageModel refuses it before anything is sent
   }
-  // Values under 6 characters are left out: removing "v1" or "blue" everywhere would mangle ordinary
-  // text, and nothing that short protects anything.
-  return out.filter((s): s is string => typeof s === "string" && s.length >= 6 && s !== "public")
+  const query = provider.baseURL.indexOf("?")
+  if (query >= 0) for (const pair of provider.baseURL.slice(query + 1).split(/[&#]/)) out.push(pair.slice(pair.indexOf("=") + 1))
+  return out.filter((s): s is string => typeof s === "string" && s !== "")
+}
+
+// Header values go out as they are written (HTTP trims them): one with a control character inside
+// would only fail later, as an HTTP client's "invalid header value" naming neither file nor header.
+function checkHeaders(providerID: string, headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const bad = KeyText.forbidden(value.trim())
+    if (bad) throw new HeaderInvalidError(providerID, name, `contains ${bad}`)
+    out[name] = value
+  }
+  return out
 }
 
 // The SDK appends "/chat/completions" to the base URL as a string, so a query in it would swallow

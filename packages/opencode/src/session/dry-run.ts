@@ -1,3 +1,4 @@
+import { SecretSet } from "@pawwork/secrets"
 import { Provider } from "../provider"
 import { fingerprint } from "../util/fingerprint"
 import * as SessionLLM from "./llm"
@@ -56,6 +57,8 @@ export interface Report {
   authSource: Provider.AuthSource
   authEnvVar?: string
   keyFingerprint?: string
+  /** The key had whitespace around it where it was read, and was trimmed (see README, "Which key is used"). */
+  keyTrimmed?: true
   headers: Record<string, string>
   install: { fingerprint: string | null; persisted: boolean; sent: boolean; optedOut: boolean }
   body: unknown
@@ -63,8 +66,8 @@ export interface Report {
 
 export function report(model: Provider.Resolved, request: Captured): Report {
   const { credential } = model.provider
-  const secrets = Provider.secretsOf(model)
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(fingerprint(secret)), text)
+  const secrets = SecretSet.of(Provider.secretsOf(model))
+  const scrub = (text: string) => secrets.remove(text)
   // Headers from opencode.json `options.headers` may carry credentials of their own (an x-api-key).
   const configured = new Set(Object.keys(model.provider.headers).map((name) => name.toLowerCase()))
   const headers: Record<string, string> = {}
@@ -75,13 +78,14 @@ export function report(model: Provider.Resolved, request: Captured): Report {
   }
   const body = request.body === undefined ? undefined : scrub(request.body)
   const result: Report = {
-    url: redactURL(scrub(request.url)),
+    url: scrub(redactURL(request.url)),
     method: request.method,
     providerID: model.provider.id,
     modelID: model.model.id,
     authSource: credential.source,
     ...(credential.envVar ? { authEnvVar: credential.envVar } : {}),
     ...(credential.fingerprint ? { keyFingerprint: credential.fingerprint } : {}),
+    ...(credential.trimmed ? { keyTrimmed: true as const } : {}),
     headers,
     install: {
       fingerprint: model.install.fingerprint ?? null,
@@ -91,9 +95,8 @@ export function report(model: Provider.Resolved, request: Captured): Report {
     },
     body: body === undefined ? null : parseJson(body),
   }
-  // Last line of defence: a secret in a place not anticipated above must not be printed.
-  const text = JSON.stringify(result)
-  if (secrets.some((s) => text.includes(s))) throw new Error("dry run: refusing to print a request that still holds a secret")
+  // Last line of defence: a secret (or 8 characters of one) in a place not anticipated above must not be printed.
+  if (secrets.leaks(JSON.stringify(result))) throw new Error("dry run: refusing to print a request that still holds a secret")
   return result
 }
 

@@ -2,6 +2,9 @@
  * Removes anything shaped like a credential from text that came from outside (an upstream error
  * message, a pasted body) before it is stored, printed or sent to support. It errs towards
  * redacting: a lost id in an error message costs little, a leaked key costs a rotation.
+ *
+ * These rules only catch shapes. Values the caller knows (the request's key, install token, header
+ * values) are removed in every form an echo can take by a SecretSet from @pawwork/secrets.
  */
 
 const REDACTED = "[redacted]"
@@ -23,17 +26,6 @@ const RULES: [RegExp, string | ((match: string, ...groups: string[]) => string)]
   [/[A-Za-z0-9+/]{32,}={1,2}/g, REDACTED],
   [/[A-Za-z0-9_-]{32,}/g, (m) => (/\d/.test(m) && /[A-Za-z]/.test(m) ? REDACTED : m)],
 ]
-
-/**
- * Removes known secret values (the request's own key, install token, configured header values)
- * whatever their shape: the caller knows them exactly, and the rules above only catch shapes.
- * `public`, the anonymous key, is no secret; very short values would mangle ordinary words.
- */
-export function removeValues(text: string, secrets: readonly (string | undefined)[] | undefined): string {
-  let out = text
-  for (const secret of secrets ?? []) if (secret && secret.length >= 6 && secret !== "public") out = out.split(secret).join(REDACTED)
-  return out
-}
 
 export function scrub(text: string): string {
   let out = text

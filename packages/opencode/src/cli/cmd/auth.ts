@@ -1,4 +1,5 @@
 import * as Auth from "../../auth"
+import * as KeyText from "../../provider/key-text"
 import { fingerprint } from "../../util/fingerprint"
 import * as Args from "../args"
 import type { IO } from "../io"
@@ -52,6 +53,12 @@ async function set(argv: string[], io: IO) {
     )
   const key = input.text.trim()
   if (!key) throw new Args.UsageError(`No key on stdin. Pipe or paste the key for ${providerID}: \`cli auth set ${providerID} < key.txt\`.`)
+  // Named before the whitespace check, so a line break inside the key is called what it is.
+  const bad = KeyText.forbidden(key)
+  if (bad)
+    throw new Args.UsageError(
+      `The key on stdin contains ${bad}, which no HTTP request can carry; nothing was saved. Pipe in just the key: \`cli auth set ${providerID} < key.txt\`.`,
+    )
   if (/\s/.test(key)) throw new Args.UsageError("The key on stdin contains whitespace; give exactly one key.")
   await Auth.set(providerID, { type: "api", key }, io.env)
   io.stdout(`Saved API key ${fingerprint(key)} for ${providerID} in ${Auth.filePath(io.env)}\n`)
@@ -66,7 +73,8 @@ async function list(argv: string[], io: IO) {
     ...Object.entries(entries).map(([provider, info]) => ({
       provider,
       type: info.type,
-      fingerprint: fingerprint(info.type === "oauth" ? info.refresh : info.key),
+      // Trimmed as the runtime trims it, so this is the fingerprint its requests and logs show.
+      fingerprint: fingerprint(info.type === "oauth" ? info.refresh : info.key.trim()),
     })),
     ...Object.entries(invalid).map(([provider, problem]) => ({ provider, type: "invalid", problem })),
   ]

@@ -15,7 +15,7 @@ Options:
   --model <provider>/<model>  model to use (default: opencode.json "model", else opencode/big-pickle)
   --session <id>              session id to send (default: a new ses_... id)
   --json                      print { "url", "providerID", "modelID", "authSource", "authEnvVar"?,
-                              "keyFingerprint"?, "headers", "install", "body" }
+                              "keyFingerprint"?, "keyTrimmed"?, "headers", "install", "body" }
   -h, --help                  show this help`
 
 export async function run(argv: string[], io: IO): Promise<number> {
@@ -40,7 +40,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
   })
   const report = SessionDryRun.report(model, captured)
   if (values.json) return io.stdout(JSON.stringify(report) + "\n"), 0
-  const auth = [report.authSource, report.authEnvVar, report.keyFingerprint].filter(Boolean).join(" ")
+  const auth = [report.authSource, report.authEnvVar, report.keyFingerprint, report.keyTrimmed ? "(whitespace around the key was trimmed)" : ""].filter(Boolean).join(" ")
   const install = report.install.optedOut ? "off (opted out)" : `${report.install.fingerprint} ${report.install.sent ? "sent" : "not sent (not an OpenCode provider)"}${report.install.persisted ? "" : ", not persisted"}`
   io.stdout(`Dry run: nothing was sent.\n${report.method} ${report.url}\nmodel: ${providerID}/${modelID} · key: ${auth} · install: ${install}\n\n`)
   for (const [name, value] of Object.entries(report.headers)) io.stdout(`${name}: ${value}\n`)
