@@ -119,6 +119,11 @@ describe("judging one answer", () => {
     }
   })
 
+  test("a relay's re-wrapped refusal (opencode2api #38) is gated too", () => {
+    const failure = info({ error: { code: null, message: "Error from provider (Console): OpenCode's free tier can only be used from within OpenCode", param: null, type: "upstream_error" } }, 403)
+    expect(FreeTier.judge({ ok: false, failure }, UA).answer).toBe("gated")
+  })
+
   test("426 is outdated; a spent free allowance or an auth failure is neither", () => {
     expect(FreeTier.judge({ ok: false, failure: info({ type: "error", error: { type: "UpgradeRequiredError", message: "upgrade" } }, 426) }, UA).answer).toBe("outdated")
     const spent = FreeTier.judge({ ok: false, failure: info({ type: "error", error: { type: "FreeUsageLimitError", message: "Rate limit exceeded. Please try again later." } }, 429) }, UA)
