@@ -93,3 +93,7 @@ describe("what a deadline becomes", () => {
     )
   })
 })
+
+test("deadlines are said as a person says them", () => {
+  expect([500, 1_000, 1_500, 90_000, 120_000, 150_000, 600_000].map(ProviderErrorMessage.span)).toEqual(["500 ms", "1 s", "1.5 s", "90 s", "2 min", "2 min 30 s", "10 min"])
+})

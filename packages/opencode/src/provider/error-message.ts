@@ -165,9 +165,10 @@ function deadline(info: Facts, now: number, context: UserMessageContext = {}): s
   }
 }
 
-/** A deadline as a person says it: "500 ms", "90 s", "10 min", "2 min 30 s". */
+/** A deadline as a person says it: "500 ms", "1.5 s", "90 s", "10 min", "2 min 30 s". */
 export function span(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+  if (ms < 10_000 && ms % 1000 >= 50) return `${(ms / 1000).toFixed(1)} s`
   const s = Math.round(ms / 1000)
   if (s < 120) return `${s} s`
   const min = Math.floor(s / 60)
