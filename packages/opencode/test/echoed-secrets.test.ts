@@ -3,10 +3,12 @@ import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
 import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
+import { fragments } from "./fixture/leaks"
 
 // A gateway (or a relay in front of it) that echoes back every credential the request carried,
 // placed so the echo straddles the 300-character cut of the upstream message. None of it, and no
-// fragment of it, may reach stdout, stderr or the diagnostics log.
+// fragment of it, may reach stdout, stderr or the diagnostics log. Every other shape of echo
+// (encoded, escaped, split, trimmed) is in hostile-echo.test.ts.
 let server: ReturnType<typeof Bun.serve>
 let install: TestInstall
 const key = plantedSecret("zenkey")
@@ -36,11 +38,6 @@ afterAll(async () => {
   server.stop(true)
   await install.cleanup()
 })
-
-function fragments(secret: string) {
-  // Every 8-character piece: a cut-off prefix or suffix of a secret is a leak too.
-  return Array.from({ length: secret.length - 7 }, (_, i) => secret.slice(i, i + 8))
-}
 
 test("echoed key, header value and URL query value are removed before the message is cut", async () => {
   const out = await runCli(["run", "--json", "hi"], install.env)
