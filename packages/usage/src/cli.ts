@@ -7,13 +7,17 @@ import { UsageError, cookieSecrets, scrub } from "./errors.ts"
 import { DEFAULT_GO_BASE_URL, type GoUsage, fetchGoUsage } from "./go.ts"
 import type { FetchLike } from "./http.ts"
 import { EXPERIMENTAL_NOTICE, errorJson, goJson, renderErrorHuman, renderGoHuman, renderZenHuman, toErrorLike, toJsonText, zenJson } from "./render.ts"
-import { DEFAULT_ZEN_BASE_URL, WORKSPACE_ID, fetchZenBilling, normaliseCookie, parseBillingHtml } from "./zen.ts"
+import { DEFAULT_ZEN_BASE_URL, MAX_PAGE_BYTES, WORKSPACE_ID, fetchZenBilling, normaliseCookie, parseBillingHtml } from "./zen.ts"
 
 export interface UsageIO {
   stdout(s: string): void
   stderr(s: string): void
   env: Record<string, string | undefined>
-  readFile(path: string): Promise<string>
+  /**
+   * Reads a file the user named, as UTF-8, at most `maxBytes` (the caller refuses a larger file,
+   * a directory, a device or a FIFO without blocking); a failure's message names the file and why.
+   */
+  readFile(path: string, maxBytes: number): Promise<string>
   /**
    * The Go key to use when no --api-key-env is given. The caller decides which one; the opencode
    * CLI gives the key its runtime would send to opencode-go (see GO_HELP).
@@ -28,6 +32,11 @@ export interface UsageIO {
   fetch?: FetchLike
   now?: () => number
 }
+
+/** A saved billing page: the same cap as a page read over HTTP. */
+export const MAX_HTML_FILE_BYTES = MAX_PAGE_BYTES
+/** A Cookie header value: browsers send a few KiB at most. */
+export const MAX_COOKIE_FILE_BYTES = 64 * 1024
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -214,7 +223,7 @@ async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
   const htmlFile = str(flags, "--html-file")
   if (htmlFile !== undefined) {
     if (flags.has("--base-url")) throw badArgs("--base-url has no effect with --html-file")
-    const html = await readInput(io, htmlFile, "--html-file")
+    const html = await readInput(io, htmlFile, "--html-file", MAX_HTML_FILE_BYTES)
     billing = parseBillingHtml(html, workspaceID, { now })
   } else {
     const cookie = await readCookie(flags, io)
@@ -232,7 +241,7 @@ async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
 async function readCookie(flags: Flags, io: UsageIO): Promise<string> {
   const file = str(flags, "--cookie-file")
   let raw: string
-  if (file !== undefined) raw = await readInput(io, file, "--cookie-file")
+  if (file !== undefined) raw = await readInput(io, file, "--cookie-file", MAX_COOKIE_FILE_BYTES)
   else {
     const name = str(flags, "--cookie-env") ?? ""
     const v = io.env[name]
@@ -244,12 +253,17 @@ async function readCookie(flags: Flags, io: UsageIO): Promise<string> {
   return raw
 }
 
-async function readInput(io: UsageIO, path: string, flag: string): Promise<string> {
+async function readInput(io: UsageIO, path: string, flag: string, maxBytes: number): Promise<string> {
   try {
-    return await io.readFile(path)
+    return await io.readFile(path, maxBytes)
   } catch (e) {
-    const why = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : "unreadable"
-    throw badArgs(`${flag}: cannot read ${clip(path)} (${why})`)
+    const code = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : undefined
+    // A bounded reader's own message names the file and the reason (a FIFO, too large, permission
+    // denied); a bare system error is shown by its code.
+    if (e instanceof Error && e.message && !(code && /^E[A-Z]+$/.test(code))) {
+      throw badArgs(`${flag}: ${e.message.length > 300 ? `${e.message.slice(0, 300)}…` : e.message}`)
+    }
+    throw badArgs(`${flag}: cannot read ${clip(path)} (${code ?? "unreadable"})`)
   }
 }
 

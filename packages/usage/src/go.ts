@@ -5,10 +5,12 @@
 import { FieldReader, asRecord, describe } from "./check.ts"
 import { UsageError } from "./errors.ts"
 import { isRecord } from "./hydration/index.ts"
-import { DEFAULT_TIMEOUT_MS, type FetchLike, excerptOf, safeURL, send, trimBase } from "./http.ts"
+import { DEFAULT_TIMEOUT_MS, type FetchLike, excerptOf, readBounded, safeURL, send, trimBase } from "./http.ts"
 import { type UsageWindow, readWindow, withoutSeconds } from "./windows.ts"
 
 export const DEFAULT_GO_BASE_URL = "https://opencode.ai/zen/go/v1"
+/** The usage answer, or an error body: a few hundred bytes either way. */
+const MAX_BODY_BYTES = 256 * 1024
 
 export interface GoUsage {
   workspaceID: string | null
@@ -37,7 +39,10 @@ export async function fetchGoUsage(options: FetchGoUsageOptions): Promise<GoUsag
     secrets,
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   )
-  const text = await res.text().catch(() => "")
+  // The usage answer is a few hundred bytes: a body past the cap is not one, whatever its status.
+  const read = await readBounded(res, MAX_BODY_BYTES).catch(() => ({ text: "", truncated: false }))
+  if (read.truncated) throw new UsageError("parse_failed", `${safeURL(url)} answered ${res.status} with a body over ${MAX_BODY_BYTES / 1024} KiB; stopped reading it`, { secrets })
+  const text = read.text
   let body: unknown
   try {
     body = JSON.parse(text)

@@ -40,11 +40,49 @@ export function safeURL(url: string): string {
 export async function bodyExcerpt(res: Response, secrets: readonly (string | undefined)[]): Promise<string> {
   let text: string
   try {
-    text = await res.text()
+    // Only what the excerpt can show is read; the rest of an error page is left on the wire.
+    text = (await readBounded(res, EXCERPT_BYTES)).text
   } catch {
     return ""
   }
   return excerptOf(text, secrets)
+}
+
+/** The most of an error body read for its excerpt (excerptOf looks at 4,000 characters). */
+const EXCERPT_BYTES = 16 * 1024
+
+/**
+ * A response body as UTF-8, reading at most `maxBytes`: past that the body is cancelled, so a
+ * server that sends hundreds of megabytes (or never stops) costs no more than the cap.
+ * `truncated` says there was more; a character cut by the cap is left out.
+ */
+export async function readBounded(res: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: "", truncated: false }
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { text: text + decoder.decode(), truncated: false }
+    const room = maxBytes - bytes
+    if (value.byteLength > room) {
+      text += decoder.decode(value.subarray(0, room), { stream: true })
+      await reader.cancel().catch(() => {})
+      return { text, truncated: true }
+    }
+    bytes += value.byteLength
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/** The whole body, or a UsageError when it is over `maxBytes` (`what` names it: "the billing page"). */
+export async function readBody(res: Response, maxBytes: number, what: string, url: string, secrets: readonly (string | undefined)[]): Promise<string> {
+  const body = await readBounded(res, maxBytes)
+  if (body.truncated) {
+    throw new UsageError("parse_failed", `${what} from ${safeURL(url)} is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB, far more than it ever holds; stopped reading it`, { secrets })
+  }
+  return body.text
 }
 
 export function excerptOf(text: string, secrets: readonly (string | undefined)[]): string {

@@ -5,7 +5,7 @@
 import { type ZenBilling, billingFromHydration } from "./billing.ts"
 import { UsageError, cookieSecrets } from "./errors.ts"
 import { parseHydrationHtmlLazy } from "./hydration/index.ts"
-import { DEFAULT_TIMEOUT_MS, type FetchLike, bodyExcerpt, isRedirect, locationOf, safeURL, send, trimBase } from "./http.ts"
+import { DEFAULT_TIMEOUT_MS, type FetchLike, bodyExcerpt, isRedirect, locationOf, readBody, safeURL, send, trimBase } from "./http.ts"
 
 export const DEFAULT_ZEN_BASE_URL = "https://opencode.ai"
 
@@ -13,6 +13,11 @@ export const DEFAULT_ZEN_BASE_URL = "https://opencode.ai"
 export const WORKSPACE_ID = /^wrk_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/
 const WORKSPACE_IN_PATH = /\/workspace\/(wrk_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26})(?![0-9A-Za-z])/
 const MAX_REDIRECTS = 5
+/**
+ * A dashboard page, read over HTTP or from a saved file (`usage zen --html-file`): real ones are
+ * well under 1 MiB; the parser is tested on 20 MB of noise.
+ */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024
 
 export interface FetchZenBillingOptions {
   baseURL?: string
@@ -131,7 +136,7 @@ async function discoverWorkspace(ctx: Ctx): Promise<string> {
       continue
     }
     if (res.status === 200) {
-      const html = await res.text()
+      const html = await readBody(res, MAX_PAGE_BYTES, "the dashboard page", url, ctx.secrets)
       const id = WORKSPACE_IN_PATH.exec(res.url ? new URL(res.url, url).pathname : "")?.[1] ?? WORKSPACE_IN_PATH.exec(html)?.[1]
       if (id) return id
       if (looksLikeLogin(html)) throw cookieExpired("the dashboard showed the sign-in page")
@@ -162,7 +167,7 @@ async function getBillingPage(ctx: Ctx, workspaceID: string): Promise<string> {
   if (res.status !== 200) {
     throw new UsageError("http_error", `${res.status} from ${safeURL(url)}: ${await bodyExcerpt(res, ctx.secrets)}`, { status: res.status, secrets: ctx.secrets })
   }
-  return res.text()
+  return readBody(res, MAX_PAGE_BYTES, "the billing page", url, ctx.secrets)
 }
 
 function cookieExpired(detail: string): UsageError {

@@ -11,6 +11,7 @@ import * as UsageCmd from "./cmd/usage"
 import * as ProbeCmd from "./cmd/probe"
 import * as DiagnoseCmd from "./cmd/diagnose"
 import { Installation } from "../installation"
+import { printable, printableJson } from "../util/scrub"
 
 interface Command {
   summary: string
@@ -52,9 +53,11 @@ export async function main(argv: string[], io: IO = processIO): Promise<number> 
     return await command.run(rest, io)
   } catch (error) {
     const described = Failure.describe(error)
-    io.stderr(described.message + "\n")
-    if (rest.includes("--debug") && error instanceof Error && error.stack) io.stderr(error.stack + "\n")
-    if (rest.includes("--json")) io.stdout(JSON.stringify({ error: described }) + "\n")
+    // An error can quote what came from outside (a path, a page, an upstream message): it reaches
+    // the terminal without anything the terminal would act on.
+    io.stderr(printable(described.message) + "\n")
+    if (rest.includes("--debug") && error instanceof Error && error.stack) io.stderr(printable(error.stack) + "\n")
+    if (rest.includes("--json")) io.stdout(printableJson(JSON.stringify({ error: described })) + "\n")
     return described.code === "usage" ? 2 : 1
   }
 }

@@ -54,3 +54,23 @@ export function bounded(text: string, max: number): string {
   const clean = scrub(window.replace(INVISIBLE, "")).replace(/\s+/g, " ").trim()
   return clean.length > max ? clean.slice(0, max - 1) + "…" : clean
 }
+
+// For whole lines of output: every control character but the line break (tab becomes a space
+// first), plus the format characters and lone surrogates above. A terminal acts on C0/C1 controls
+// (ESC sequences recolour, move the cursor, retitle the window, hide text); the bidi overrides and
+// isolates (U+202A-U+202E, U+2066-U+2069), direction marks (U+200E, U+200F) and zero-width
+// characters reorder or hide what the reader sees.
+const TERMINAL_UNSAFE = /(?!\n)[\p{Cc}\p{Cf}\p{Cs}]/gu
+
+/** Text for a terminal, as diagnose shows records: line breaks kept, nothing a terminal acts on or a reader cannot see. */
+export function printable(text: string): string {
+  return text.replace(/\t/g, " ").replace(TERMINAL_UNSAFE, "")
+}
+
+/**
+ * JSON text for a terminal: the same characters written as `\uXXXX` escapes, so the parsed data is
+ * unchanged. Raw, they can only stand inside strings (JSON.stringify escapes C0 itself, not C1 or bidi).
+ */
+export function printableJson(json: string): string {
+  return json.replace(TERMINAL_UNSAFE, (c) => Array.from({ length: c.length }, (_, i) => "\\u" + c.charCodeAt(i).toString(16).padStart(4, "0")).join(""))
+}

@@ -2,6 +2,8 @@ import { runUsageCommand, UsageError } from "@pawwork/usage"
 import * as Auth from "../../auth"
 import { Provider, ProviderCatalog } from "../../provider"
 import { RuntimeError } from "../../util/error"
+import * as ReadFile from "../../util/read-file"
+import { printable, printableJson } from "../../util/scrub"
 import type { IO } from "../io"
 
 export const help = `Usage: cli usage <zen|go> [options]   (EXPERIMENTAL)
@@ -19,11 +21,14 @@ Run \`cli usage zen --help\` or \`cli usage go --help\` for details. See package
 /** `usage`: the experimental usage reader (packages/usage), given the Go key this install would use. */
 export async function run(argv: string[], io: IO): Promise<number> {
   if (argv.length === 0) return io.stdout(help + "\n"), 2
+  // What the reader prints comes from a web page or a server: support runs this on pages users
+  // send, so nothing in it may drive the terminal or reorder what is shown. JSON keeps its data.
+  const json = argv.includes("--json")
   return runUsageCommand(argv, {
-    stdout: io.stdout,
-    stderr: io.stderr,
+    stdout: (text) => io.stdout(json ? printableJson(text) : printable(text)),
+    stderr: (text) => io.stderr(printable(text)),
     env: io.env,
-    readFile: (file) => Bun.file(file).text(),
+    readFile: async (file, maxBytes) => (await ReadFile.readText(file, { maxBytes })).text,
     savedGoKey: () => goKey(io.env),
     goBaseURL: () => goBaseURL(io.env),
   })
