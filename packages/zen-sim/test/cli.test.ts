@@ -126,6 +126,22 @@ describe("bun run sim", () => {
     }
   }, 20_000);
 
+  test("--free-tier-gate off serves anonymous free requests without a session; the banner says which gate", async () => {
+    const child = spawnSim(["--port", "0", "--free-tier-gate", "off"]);
+    const stdout = collect(child.stdout);
+    try {
+      const url = await waitForURL(stdout);
+      expect((await chat(`${url}/zen/v1`, { model: "big-pickle", session: null })).status).toBe(200);
+      for (;;) {
+        if (/free-tier gate/.test(stdout.text())) break;
+        await Bun.sleep(10);
+      }
+      expect(stdout.text()).toContain("free-tier gate off, Go session gate required");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 20_000);
+
   test("an unknown flag exits 2 and shows usage", async () => {
     const child = spawnSim(["--frobnicate"]);
     expect(await child.exited).toBe(2);
@@ -154,6 +170,22 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--help"])).toEqual({ kind: "help" });
   });
 
+  test("maps the client-gate flags", () => {
+    const command = parseCliArgs([
+      "--free-tier-gate", "session+ua", "--min-client-version", "1.18.2", "--session-max-age", "600", "--go-session-gate", "off",
+    ]);
+    expect(command.kind === "run" && command.overrides).toEqual({
+      freeTierGate: "session+ua",
+      minClientVersion: "1.18.2",
+      freeTierSessionMaxAgeSec: 600,
+      goSessionGate: "off",
+    });
+    for (const mode of ["off", "session"] as const) {
+      const parsed = parseCliArgs(["--free-tier-gate", mode]);
+      expect(parsed.kind === "run" && parsed.overrides.freeTierGate).toBe(mode);
+    }
+  });
+
   test("rejects bad values naming the flag", () => {
     for (const [args, flag] of [
       [["--port", "http"], "--port"],
@@ -161,6 +193,12 @@ describe("parseCliArgs", () => {
       [["--quota-key", "device"], "--quota-key"],
       [["--free-daily-limit", "-1"], "--free-daily-limit"],
       [["--now", "yesterday"], "--now"],
+      [["--free-tier-gate", "strict"], "--free-tier-gate"],
+      [["--min-client-version", "1.17"], "--min-client-version"],
+      [["--min-client-version", "1.17.0-beta.1"], "--min-client-version"],
+      [["--session-max-age", "0"], "--session-max-age"],
+      [["--session-max-age", "10m"], "--session-max-age"],
+      [["--go-session-gate", "maybe"], "--go-session-gate"],
     ] as const) {
       expect(() => parseCliArgs([...args])).toThrow(CliUsageError);
       expect(() => parseCliArgs([...args])).toThrow(flag);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { SimOptions, Simulator } from "../src/index.ts";
+import { parseConfig, SimConfigError, type SimOptions, type Simulator } from "../src/index.ts";
 import { canonicalSessionID, chat, errorOf, startTestSim, statuses } from "./helpers.ts";
 
 // Research: gateway-drift-2026.md, section 1.
@@ -184,5 +184,36 @@ describe("Go endpoint session requirement", () => {
     const s = await sim(KEYED);
     const response = await fetch(`${s.goBaseURL}/usage`, { headers: { authorization: "Bearer sk-gate-go" } });
     expect(response.status).toBe(200);
+  });
+});
+
+describe("gate configuration", () => {
+  test("defaults: the session gate on, the User-Agent and freshness rules off, the Go session required", () => {
+    expect(parseConfig({})).toMatchObject({
+      freeTierGate: "session",
+      minClientVersion: "1.17.0",
+      freeTierSessionMaxAgeSec: null,
+      goSessionGate: "required",
+    });
+  });
+
+  test("bad values are errors naming the field", () => {
+    for (const [input, field] of [
+      [{ freeTierGate: "strict" }, "freeTierGate"],
+      [{ minClientVersion: "1.17" }, "minClientVersion"],
+      [{ minClientVersion: "1.17.0-beta.1" }, "minClientVersion"],
+      [{ freeTierSessionMaxAgeSec: 0 }, "freeTierSessionMaxAgeSec"],
+      [{ goSessionGate: "maybe" }, "goSessionGate"],
+      [{ models: { zen: [{ id: "m", free: true, dailyLimit: -1 }] } }, "models.zen[0].dailyLimit"],
+    ] as const) {
+      let error: unknown;
+      try {
+        parseConfig(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SimConfigError);
+      expect((error as SimConfigError).field).toBe(field);
+    }
   });
 });
