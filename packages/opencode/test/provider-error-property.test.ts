@@ -38,6 +38,12 @@ const GATEWAY_TYPES = [
   "ModelError",
   "RegionError",
   "EntitlementError",
+  "FreeTierError",
+  "ModelAccessError",
+  "DataPolicyError",
+  "SubscriptionUsageLimitError",
+  "MissingSessionID",
+  "upstream_error",
   "error",
   "overloaded_error",
   "rate_limit_error",
@@ -60,6 +66,13 @@ const SEEDS = [
   () => "[".repeat(int(5000)) + "]".repeat(int(5000)),
   () => JSON.stringify({ type: "error", error: { type: "FreeUsageLimitError", message: "x".repeat(int(200_000)) } }),
   () => JSON.stringify(randomValue(4)) ?? "",
+  // Relays: a gateway body nested as a string (any depth), or only its text under the relay's type.
+  () => {
+    let text = pick(SEEDS.slice(0, 3))()
+    for (let n = int(6); n > 0; n--) text = JSON.stringify({ error: { message: pick(["", "429: ", "x".repeat(int(300))]) + text, type: pick(GATEWAY_TYPES) } })
+    return text
+  },
+  () => JSON.stringify({ error: { code: null, message: `Error from provider (${pick(["Console", "Console Go", "OpenAI", "DeepSeek", ""])}): ${pick(["OpenCode's free tier can only be used from within OpenCode", "Insufficient Balance", `key ${SECRET}`])}`, type: pick(GATEWAY_TYPES) } }),
 ]
 
 const RETRY_AFTER = ["60", "0", "-5", "2.5", "1e400", "99999999999999999", "NaN", "soon", "", "Sat, 21 Nov 2026 10:03:27 GMT", "Thu, 01 Jan 1970 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "٣٠", "60 ", " 60", "0x10", "Infinity", SECRET]
@@ -195,6 +208,7 @@ function randomInput(): unknown {
 describe("ProviderError.classify on random and mutated inputs", () => {
   test(`${CASES} cases: no throw, a valid record, consistent fields, no secret`, () => {
     const kinds = new Set<string>()
+    const origins = new Set<string>()
     for (let i = 0; i < CASES; i++) {
       const input = randomInput()
       const now = pick([Date.parse("2026-11-21T10:02:57Z"), NaN, 1e20, -1e20, 0, Date.now()])
@@ -210,9 +224,16 @@ describe("ProviderError.classify on random and mutated inputs", () => {
       if (info.retryable && !ProviderError.isTransient(info.kind)) throw new Error(`case ${i}: ${info.kind} marked retryable`)
       if (info.retryable && info.retryAfterMs !== null && info.retryAfterMs > ProviderError.BOUNDED_WAIT_MS) throw new Error(`case ${i}: unbounded wait retryable`)
       if (JSON.stringify(info).includes(SECRET)) throw new Error(`case ${i}: the planted key survived ${JSON.stringify(info)}`)
+      // OpenCode's own account with a named provider: the advice (the words around the provider's own text) never points at the user's key or money.
+      const advice = info.message ? info.userMessage.split(info.message).join("") : info.userMessage
+      if (info.origin === "upstream" && info.provider !== null && /auth set|API key|balance|credits|spend/i.test(advice))
+        throw new Error(`case ${i}: upstream advice about the user's account: ${info.userMessage}`)
+      if (info.origin === "gateway" && info.provider !== null) throw new Error(`case ${i}: a gateway failure named a provider behind it`)
+      origins.add(info.origin)
       kinds.add(info.kind)
     }
     // The generator reaches most of the taxonomy, so the invariants were checked on more than "unknown".
     expect(kinds.size).toBeGreaterThanOrEqual(12)
+    expect([...origins].sort()).toEqual(["gateway", "local", "network", "upstream"])
   })
 })

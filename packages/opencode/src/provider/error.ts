@@ -349,17 +349,19 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
   const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
   const message = facts.message ?? facts.errorText ?? ""
   const named = providerName(facts.message) ?? providerName(facts.wrapper)
+  const origin = originOf(kind, facts, gatewayType !== null || (named !== null && CONSOLE.test(named)))
   return finish(
     {
       kind,
       retryable,
       action: retryable ? "retry" : "stop",
-      origin: originOf(kind, facts, gatewayType !== null || (named !== null && CONSOLE.test(named))),
+      origin,
       statusCode: status,
       upstreamType: token(facts.type),
       upstreamCode: token(facts.code ?? network?.code ?? null),
-      // `Console` is the gateway itself, not a provider behind it: origin says so instead.
-      provider: named !== null && CONSOLE.test(named) ? null : named,
+      // Only a provider behind the gateway is named: `Console` is the gateway itself, and a gateway
+      // error type is the gateway's whatever its text says.
+      provider: origin === "upstream" ? named : null,
       quotaScope: scope,
       limitName: facts.limitName === null ? null : bounded(facts.limitName, 32) || null,
       workspaceID: token(facts.workspace),
