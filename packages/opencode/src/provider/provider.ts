@@ -269,7 +269,8 @@ export async function defaultModel(env: Paths.Env = process.env) {
  * (through a SecretSet from @pawwork/secrets, which also decides what is too short to be one, and
  * that the anonymous `public` is none): the key, the install token, opencode.json header values, and
  * the credentials a base URL may hold (userinfo, query values), each as written and as decoded, since
- * a `+` in a query is a space once decoded but is echoed as `+` or `%2B`.
+ * a `+` in a query is a space once decoded but is echoed as `+` or `%2B`, and userinfo as the Basic
+ * credential it is sent as.
  */
 export function secretsOf(resolved: Selection & { install?: { token?: string } }): string[] {
   const { provider } = resolved
@@ -277,7 +278,11 @@ export function secretsOf(resolved: Selection & { install?: { token?: string } }
   try {
     const url = new URL(provider.baseURL)
     out.push(url.username, url.password, ...url.searchParams.values())
-    out.push(decodeURIComponent(url.username), decodeURIComponent(url.password))
+    const [user, password] = [decodeURIComponent(url.username), decodeURIComponent(url.password)]
+    out.push(user, password)
+    // fetch sends userinfo as `Authorization: Basic base64(user:password)`: an echo of that header is
+    // the password too, in a shape no normalisation undoes.
+    if (user || password) out.push(Buffer.from(`${user}:${password}`).toString("base64"))
   } catch {
     // not a URL, or a malformed escape in its userinfo: languageModel refuses it before anything is sent
   }
