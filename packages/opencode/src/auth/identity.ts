@@ -1,4 +1,5 @@
 import fs from "node:fs/promises"
+import { constants } from "node:fs"
 import path from "node:path"
 import { randomBytes } from "node:crypto"
 import { z } from "zod"
@@ -174,6 +175,8 @@ export async function rotate(env: Paths.Env, config: Config.Info | undefined): P
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
     const active = await withLock(`${file}.lock`, async () => {
+      // Refuse a directory, device or FIFO before reading it, not only when replacing it.
+      await AtomicFile.resolve(file)
       const current = await read(file)
       return replace(file, logPath(env), previousOf(current), "rotated")
     })
@@ -236,7 +239,8 @@ async function create(file: string, logFile: string): Promise<Active> {
   const contents = fresh()
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-    await publishExclusive(file, serialise(contents))
+    // Through a symlinked install.json (even a dangling one) to the file it names; EEXIST if taken.
+    await AtomicFile.create(file, serialise(contents), 0o600)
   } catch (error) {
     // Another process created it first: its token is the install's token.
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return open(file, logFile)
@@ -279,32 +283,20 @@ async function replace(file: string, logFile: string, previousToken: string | un
   return result
 }
 
-/**
- * Publishes a fully written file under `file` only if nothing is there yet: write and flush a temp
- * file, then hard-link it into place. link() fails with EEXIST instead of overwriting, and a reader
- * can only ever see the complete file.
- */
-async function publishExclusive(file: string, content: string) {
-  const temp = await AtomicFile.writeTemp(file, content, 0o600)
-  try {
-    await fs.link(temp, file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    // Filesystems without hard links: a rename after an existence check. The check-then-rename race
-    // can only make a concurrent first run keep its own token until the next start.
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error
-    if (await fs.access(file).then(() => true, () => false)) throw Object.assign(new Error("exists"), { code: "EEXIST" })
-    await fs.rename(temp, file)
-    return
-  } finally {
-    await fs.unlink(temp).catch(() => {})
-  }
-}
+// O_NONBLOCK: a FIFO put where the log should be fails to open (ENXIO) instead of waiting forever
+// for a reader; it changes nothing for a regular file.
+const LOG_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY
 
 async function appendLog(logFile: string, event: Record<string, string>) {
   try {
     await fs.mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 })
-    await fs.appendFile(logFile, JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n", { mode: 0o600 })
+    const handle = await fs.open(logFile, LOG_FLAGS, 0o600)
+    try {
+      // Only ever appended to a regular file: never fed to a device or a pipe.
+      if ((await handle.stat()).isFile()) await handle.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n")
+    } finally {
+      await handle.close()
+    }
   } catch {
     // The log is for support; losing a line must not cost the user their identity.
   }

@@ -89,12 +89,16 @@ async function update(env: Paths.Env, change: (raw: Record<string, unknown>) => 
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   try {
     await withLock(`${file}.lock`, async () => {
+      // A directory, device or FIFO at auth.json is refused before it is read (a FIFO would block);
+      // a symlinked auth.json is read and written through its link, which stays.
+      await AtomicFile.resolve(file)
       const raw = (await readRaw(file)) ?? (Object.create(null) as Record<string, unknown>)
       if (!change(raw)) return
       await AtomicFile.write(file, JSON.stringify(raw, null, 2) + "\n", 0o600)
     })
   } catch (error) {
     if (error instanceof LockTimeoutError) throw new AuthLockError(file)
+    if (error instanceof AtomicFile.NotRegularFileError) throw new AuthFileError(file, error.problem)
     throw error
   }
 }

@@ -71,22 +71,42 @@ export async function build(
   }
 }
 
-/** Writes with mode 0600; an existing file is replaced only with `force`. */
+export class BundleWriteError extends RuntimeError {
+  readonly code = "bundle_write_failed"
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`The support bundle could not be written to ${file} (${problem}). Pick a file in a folder you can write to, e.g. --bundle ./pawwork-bundle.json.`)
+    this.name = "BundleWriteError"
+  }
+}
+
+/**
+ * Writes with mode 0600, atomically; an existing file is replaced only with `force`, and only if it
+ * is a regular file (util/atomic-file.ts: a device, FIFO or directory is refused, a symlink is
+ * written through).
+ */
 export async function write(file: string, bundle: Bundle, force: boolean) {
   const text = JSON.stringify(bundle, null, 2) + "\n"
-  if (force) return AtomicFile.write(file, text, 0o600)
-  let handle
   try {
-    handle = await fs.open(file, "wx", 0o600)
+    if (force) await AtomicFile.write(file, text, 0o600)
+    else await AtomicFile.create(file, text, 0o600)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new BundleExistsError(file)
-    throw error
+    if (RuntimeError.isInstance(error)) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === "EEXIST") throw new BundleExistsError(file)
+    throw new BundleWriteError(file, WRITE_PROBLEMS[code ?? ""] ?? code ?? (error instanceof Error ? error.message : String(error)))
   }
-  try {
-    await handle.writeFile(text)
-  } finally {
-    await handle.close()
-  }
+}
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOTDIR: "a part of its path is a file, not a folder",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOSPC: "the disk is full",
+  ENAMETOOLONG: "the name is too long",
 }
 
 // The raw file, not Config.load: `{env:VAR}` must stay a reference, never become the key it names.
