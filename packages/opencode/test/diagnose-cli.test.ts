@@ -67,6 +67,8 @@ beforeAll(async () => {
         {
           status: 400,
           kind: "raw",
+          // A plain-text echo from in front of the gateway: the gateway itself turns non-JSON upstream bodies into its own 500.
+          source: "edge",
           model: "gpt-5-nano",
           count: -1,
           body: `request rejected; Cookie: sid=${SECRET.upstreamCookie}; authorization: Bearer ${SECRET.upstreamToken}; key ${SECRET.configKey}`,

@@ -87,6 +87,9 @@ async function turn(model: string, setup: Setup = {}) {
     decide: SessionRetry.policy({ random: () => 0.5 }),
     sleep: async (ms) => void sleeps.push(ms),
     now,
+    // Room for every wait the policy allows, so each attempt's record is the gateway error's own;
+    // the turn's default wait budget cutting a retry-after: 60 short is deadline-sim.test.ts's subject.
+    timeouts: { turnWaitBudgetMs: SessionRetry.MAX_ATTEMPTS * SessionRetry.MAX_WAIT_MS },
     ...hooks,
   })
   await SessionDiagnostics.flush()
@@ -211,7 +214,8 @@ const rows: Row[] = [
   {
     kind: "invalid_request",
     model: "opencode/big-pickle",
-    config: { faults: [{ status: 400, kind: "raw", body: "malformed tool schema", count: -1 }] },
+    // A plain-text 400 from in front of the gateway (which would turn a non-JSON upstream body into its own 500).
+    config: { faults: [{ status: 400, kind: "raw", source: "edge", body: "malformed tool schema", count: -1 }] },
     expected: { origin: "upstream", statusCode: 400, message: "malformed tool schema" },
     finding: /^opencode\/big-pickle rejected the request as invalid \(HTTP 400\): malformed tool schema\.$/,
   },

@@ -56,6 +56,9 @@ async function runtime(model: string, key?: string, config?: Record<string, unkn
     decide: SessionRetry.policy({ random: () => 0.5 }),
     sleep: async (ms) => void sleeps.push(ms),
     now: () => sim.clock.now().getTime(),
+    // Room for every wait the policy allows, so the last record is the gateway error's own; the
+    // turn's default wait budget cutting a retry-after: 60 short is deadline-sim.test.ts's subject.
+    timeouts: { turnWaitBudgetMs: SessionRetry.MAX_ATTEMPTS * SessionRetry.MAX_WAIT_MS },
   })
   return { result, sleeps, requests: chatRequests() - before }
 }
@@ -169,16 +172,18 @@ const rows: Row[] = [
     config: { faults: [{ status: 502, provider: "openrouter", count: -1 }] },
     expected: { kind: "server_error", statusCode: 502, upstreamCode: "502" },
   },
-  { name: "HTML error page (502)", model: "opencode/big-pickle", config: { faults: [{ status: 502, kind: "html", count: -1 }] }, expected: { kind: "server_error", statusCode: 502 } },
-  { name: "empty body (503)", model: "opencode/big-pickle", config: { faults: [{ status: 503, kind: "empty", count: -1 }] }, expected: { kind: "overloaded", statusCode: 503, upstreamType: null } },
+  // The gateway turns a non-JSON upstream body into its own 500; these come from in front of it (a CDN, a proxy).
+  { name: "HTML error page (502)", model: "opencode/big-pickle", config: { faults: [{ status: 502, kind: "html", source: "edge", count: -1 }] }, expected: { kind: "server_error", statusCode: 502 } },
+  { name: "empty body (503)", model: "opencode/big-pickle", config: { faults: [{ status: 503, kind: "empty", source: "edge", count: -1 }] }, expected: { kind: "overloaded", statusCode: 503, upstreamType: null } },
   {
     name: "plain-text body (500)",
     model: "opencode/big-pickle",
-    config: { faults: [{ status: 500, kind: "raw", body: "upstream exploded", count: -1 }] },
+    config: { faults: [{ status: 500, kind: "raw", source: "edge", body: "upstream exploded", count: -1 }] },
     expected: { kind: "server_error", statusCode: 500 },
   },
   {
-    name: "FreeUsageLimitError mid-stream",
+    // The gateway raises its errors before the upstream call: on a streamed request this is the HTTP answer, never an event.
+    name: "FreeUsageLimitError on a streamed request",
     model: "opencode/big-pickle",
     config: { faults: [{ status: 429, type: "FreeUsageLimitError", afterChunks: 0, count: -1 }] },
     expected: { kind: "free_usage_limit", resetAt: MIDNIGHT },

@@ -1,14 +1,18 @@
-import type { Endpoint } from "./catalogue.ts";
+import type { Endpoint, Format } from "./catalogue.ts";
 import { isIdentifiedClient, quotaIdentity, requestRegion, bearerKey, type QuotaKeyMode } from "./client-identity.ts";
-import { completionBody, completionChunks, planCompletion } from "./completion.ts";
-import { GatewayError, gatewayErrorResponse, jsonResponse } from "./errors.ts";
+import { planCompletion } from "./completion.ts";
+import { GatewayError, gatewayErrorResponse, internalErrorResponse, jsonResponse } from "./errors.ts";
 import { faultResponse, faultStreamPayload } from "./faults.ts";
 import { admitChat, type Admission } from "./gateway.ts";
 import { pickLanguage } from "./messages.ts";
 import { sseResponse } from "./sse.ts";
 import type { SimState } from "./state.ts";
+import { WIRE_FORMATS } from "./wire-format.ts";
 
-/** `POST .../chat/completions` on either endpoint: admission, then a fault or a deterministic answer. */
+/**
+ * A model request on either endpoint, in any of the three shapes (`/chat/completions`,
+ * `/messages`, `/responses`): admission, then a fault or a deterministic answer.
+ */
 
 export interface ChatContext {
   state: SimState;
@@ -19,12 +23,17 @@ export interface ChatContext {
 
 let completionCounter = 0;
 
-export async function handleChat(request: Request, endpoint: Endpoint, context: ChatContext): Promise<Response> {
+export async function handleChat(
+  request: Request,
+  endpoint: Endpoint,
+  context: ChatContext,
+  format: Format = "oa-compat",
+): Promise<Response> {
   const { state } = context;
+  const wire = WIRE_FORMATS[format];
   const body = await readJsonObject(request);
-  if (!body) {
-    return jsonResponse({ type: "error", error: { type: "BadRequestError", message: "Request body must be a JSON object." } }, 400);
-  }
+  // The gateway parses the body before anything else and has no answer of its own for a bad one.
+  if (!body) return internalErrorResponse();
   const headers = request.headers;
   const config = state.config;
   const now = state.clock.now();
@@ -34,7 +43,7 @@ export async function handleChat(request: Request, endpoint: Endpoint, context: 
       { config, now, accounts: state.accounts, freeQuota: state.freeQuota, rateLimiter: state.rateLimiter },
       {
         endpoint,
-        format: "oa-compat",
+        format,
         modelID,
         key: bearerKey(headers),
         quotaIdentity: quotaIdentity(headers, context.clientIP, context.quotaKey),
@@ -52,32 +61,32 @@ export async function handleChat(request: Request, endpoint: Endpoint, context: 
 
   const stream = body.stream === true;
   const fault = state.faults.take(endpoint, admission.model.id);
-  const faultContext = { workspaceID: admission.member?.workspace.config.id ?? null };
-  const midStream = fault !== null && stream && fault.afterChunks !== undefined && fault.kind !== "internal";
+  const faultContext = { workspaceID: admission.member?.workspace.config.id ?? null, stream };
+  // Only the provider's own failures happen inside a stream: gateway errors come before it starts.
+  const midStream =
+    fault !== null && stream && fault.afterChunks !== undefined && fault.kind !== "internal" && fault.type === undefined;
   if (fault && !midStream) return faultResponse(fault, faultContext);
 
   const plan = planCompletion({
-    id: `chatcmpl-sim-${++completionCounter}`,
+    id: `${wire.idPrefix}${++completionCounter}`,
     created: Math.floor(now.getTime() / 1000),
     model: admission.model.id,
     reply: config.reply,
-    messages: body.messages,
+    prompt: wire.prompt(body),
   });
   if (!stream) {
     admission.recordUsage();
-    return jsonResponse(completionBody(plan));
+    return jsonResponse(wire.body(plan));
   }
-  const chunks = completionChunks(plan);
   if (fault && fault.afterChunks !== undefined) {
     // A stream that breaks is not charged, like an upstream answer that never completed.
-    const partial = chunks.slice(0, fault.afterChunks);
     return sseResponse(
-      partial,
-      fault.midStream === "abort" ? { kind: "abort" } : { kind: "error-event", payload: faultStreamPayload(fault, faultContext) },
+      wire.partial(plan, fault.afterChunks),
+      fault.midStream === "abort" ? { kind: "abort" } : { kind: "error-event", event: wire.errorEvent(faultStreamPayload(fault)) },
     );
   }
   admission.recordUsage();
-  return sseResponse(chunks, { kind: "done" });
+  return sseResponse(wire.events(plan), { kind: "close" });
 }
 
 function tryAdmit(admit: () => Admission): Admission | Response {

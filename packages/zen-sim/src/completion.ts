@@ -1,6 +1,9 @@
+import { sseEvent, type SseEvent } from "./sse.ts";
+
 /**
- * OpenAI chat-completion payloads with a deterministic answer, so client
- * tests can assert the exact text they stream or receive.
+ * A deterministic answer, and its OpenAI chat-completion payloads, so client
+ * tests can assert the exact text they stream or receive. The messages and
+ * responses shapes (anthropic-messages.ts, openai-responses.ts) use the same plan.
  */
 
 export interface CompletionPlan {
@@ -16,10 +19,11 @@ export function planCompletion(options: {
   created: number;
   model: string;
   reply: string | null;
-  messages: unknown;
+  /** Where the prompt is: messages, a system prompt, a responses `input` (string or items). */
+  prompt: unknown;
 }): CompletionPlan {
   const text = options.reply ?? `Hello from ${options.model} via zen-sim.`;
-  const promptTokens = estimateTokens(promptText(options.messages));
+  const promptTokens = estimateTokens(promptText(options.prompt));
   const completionTokens = estimateTokens(text);
   return {
     id: options.id,
@@ -59,23 +63,43 @@ export function completionChunks(plan: CompletionPlan): object[] {
   ];
 }
 
+/**
+ * The chat stream's events: the chunks, `[DONE]`, and then the gateway's own trailer, which it
+ * appends after the upstream has ended (gateway-drift-2026.md, section 3, row 14).
+ */
+export function completionEvents(plan: CompletionPlan): SseEvent[] {
+  return [...completionChunks(plan).map((chunk) => sseEvent(chunk)), sseEvent("[DONE]"), sseEvent(GATEWAY_STREAM_TRAILER)];
+}
+
+export const GATEWAY_STREAM_TRAILER = { choices: [], cost: "0" };
+
 function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-// Sums the text of string contents and of text parts; anything else (images, tool calls) counts as nothing.
-function promptText(messages: unknown): string {
-  if (!Array.isArray(messages)) return "";
+/**
+ * Sums the text of strings, string contents and text parts, in arrays nested at most two deep
+ * (a list of prompt sources, each a string or a list of messages); anything else (images, tool
+ * calls) counts as nothing.
+ */
+function promptText(prompt: unknown, depth = 0): string {
+  if (typeof prompt === "string") return prompt;
+  if (!Array.isArray(prompt) || depth > 1) return depth > 1 ? "" : messageText(prompt);
   let text = "";
-  for (const message of messages) {
-    const content: unknown = (message as { content?: unknown } | null)?.content;
-    if (typeof content === "string") text += content;
-    else if (Array.isArray(content)) {
-      for (const part of content) {
-        const partText: unknown = (part as { text?: unknown } | null)?.text;
-        if (typeof partText === "string") text += partText;
-      }
-    }
-  }
+  for (const item of prompt) text += typeof item === "string" || Array.isArray(item) ? promptText(item, depth + 1) : messageText(item);
   return text;
+}
+
+function messageText(message: unknown): string {
+  const content: unknown = (message as { content?: unknown } | null)?.content;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return partText(message);
+  let text = "";
+  for (const part of content) text += partText(part);
+  return text;
+}
+
+function partText(part: unknown): string {
+  const text: unknown = (part as { text?: unknown } | null)?.text;
+  return typeof text === "string" ? text : "";
 }

@@ -40,6 +40,9 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
+// nginx's "client closed request", which the gateway logs for a client abort.
+const CLIENT_CLOSED = 499;
+
 const ENDPOINT_PREFIXES: ReadonlyArray<[string, Endpoint]> = [
   ["/zen/go/v1", "go"],
   ["/zen/v1", "zen"],
@@ -54,7 +57,9 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     port: options.port ?? 0,
     hostname: options.hostname ?? "127.0.0.1",
     // Streams end quickly, but a slow client test must not be cut off by the default 10 s.
-    idleTimeout: 60,
+    // A stall fault holds a connection as long as its client waits: Bun's maximum (255 s) outlasts
+    // the runtime's default deadlines (90 s to the first byte, 120 s of silence).
+    idleTimeout: 255,
     async fetch(request, srv) {
       const path = new URL(request.url).pathname;
       try {
@@ -70,8 +75,15 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       } catch {
         response = internalErrorResponse();
       }
+      // A client that went away is logged as 499, as the gateway does; nobody reads the answer.
+      if (request.signal.aborted) {
+        entry.status = CLIENT_CLOSED;
+        return new Response(null, { status: CLIENT_CLOSED });
+      }
       entry.status = response.status;
-      return response;
+      return whenAbandoned(response, () => {
+        entry.status = CLIENT_CLOSED;
+      });
     },
     error: () => internalErrorResponse(),
   });
@@ -101,8 +113,12 @@ async function route(request: Request, path: string, context: RouteContext): Pro
     if (!path.startsWith(`${prefix}/`)) continue;
     const rest = path.slice(prefix.length);
     const method = request.method;
-    if (method === "POST" && rest === "/chat/completions") return handleChat(request, endpoint, context);
+    if (method === "POST" && rest === "/chat/completions") return handleChat(request, endpoint, context, "oa-compat");
+    if (method === "POST" && rest === "/messages") return handleChat(request, endpoint, context, "anthropic");
+    if (method === "POST" && rest === "/responses") return handleChat(request, endpoint, context, "openai");
     if (method === "GET" && rest === "/models") return listModels(context.state, endpoint);
+    const modelPath = /^\/models\/([^/]+)$/.exec(rest);
+    if (method === "GET" && modelPath) return getModel(context.state, endpoint, modelPath[1] ?? "");
     if (method === "GET" && rest === "/usage" && endpoint === "go") return handleGoUsage(request, context.state);
     return notFound(request, path);
   }
@@ -110,13 +126,46 @@ async function route(request: Request, path: string, context: RouteContext): Pro
 }
 
 function listModels(state: SimState, endpoint: Endpoint): Response {
-  const data = effectiveModels(state.config)[endpoint].map((m) => ({
-    id: m.id,
-    object: "model",
-    created: MODEL_CREATED_EPOCH_SEC,
-    owned_by: "opencode",
-  }));
-  return jsonResponse({ object: "list", data });
+  return jsonResponse({ object: "list", data: effectiveModels(state.config)[endpoint].map(modelObject) });
+}
+
+/** `GET .../models/<id>`: one model object, or a 404 NotFoundError for an id the endpoint does not offer. */
+function getModel(state: SimState, endpoint: Endpoint, encodedID: string): Response {
+  let id: string;
+  try {
+    id = decodeURIComponent(encodedID);
+  } catch {
+    id = encodedID;
+  }
+  const model = effectiveModels(state.config)[endpoint].find((m) => m.id === id);
+  if (model) return jsonResponse(modelObject(model));
+  return jsonResponse({ type: "error", error: { type: "NotFoundError", message: `Model ${id} not found` } }, 404);
+}
+
+function modelObject(model: { id: string }): object {
+  return { id: model.id, object: "model", created: MODEL_CREATED_EPOCH_SEC, owned_by: "opencode" };
+}
+
+/**
+ * Calls `abandoned` when the client goes away before an event stream has ended: the stream is
+ * passed on one read at a time, so a client that stops reading and leaves cancels it.
+ */
+function whenAbandoned(response: Response, abandoned: () => void): Response {
+  const body = response.body;
+  if (!body || !response.headers.get("content-type")?.startsWith("text/event-stream")) return response;
+  const reader = body.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      abandoned();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(stream, { status: response.status, headers: response.headers });
 }
 
 function notFound(request: Request, path: string): Response {

@@ -1,35 +1,41 @@
 /**
- * Server-sent events as OpenAI streams them: `data: <json>\n\n` per chunk,
- * closed by `data: [DONE]`, or cut short when a fault says so.
+ * Server-sent events: `event: <name>` (when the format names its events) and `data: <json>` per
+ * event, sent one per pull so a client that stops reading holds the stream back and a client
+ * that goes away cancels it (server.ts logs that as 499); the ending closes the stream, sends a
+ * last error event, or cuts the connection.
  */
 
-export type StreamEnding =
-  | { kind: "done" }
-  | { kind: "error-event"; payload: object }
-  | { kind: "abort" };
+export interface SseEvent {
+  event?: string;
+  data: string;
+}
 
-export function sseResponse(chunks: object[], ending: StreamEnding): Response {
+export type StreamEnding = { kind: "close" } | { kind: "error-event"; event: SseEvent } | { kind: "abort" };
+
+export function sseEvent(data: object | string, event?: string): SseEvent {
+  return { event, data: typeof data === "string" ? data : JSON.stringify(data) };
+}
+
+export function sseResponse(events: SseEvent[], ending: StreamEnding): Response {
   const encoder = new TextEncoder();
-  const frame = (data: string) => encoder.encode(`data: ${data}\n\n`);
+  const frame = (e: SseEvent) => encoder.encode(`${e.event === undefined ? "" : `event: ${e.event}\n`}data: ${e.data}\n\n`);
+  const queue = ending.kind === "error-event" ? [...events, ending.event] : [...events];
+  let next = 0;
   const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      for (const chunk of chunks) controller.enqueue(frame(JSON.stringify(chunk)));
-      switch (ending.kind) {
-        case "done":
-          controller.enqueue(frame("[DONE]"));
-          controller.close();
-          return;
-        case "error-event":
-          controller.enqueue(frame(JSON.stringify(ending.payload)));
-          controller.close();
-          return;
-        case "abort":
-          // Let the chunks already queued reach the socket before the connection is cut.
-          await Bun.sleep(20);
-          // No reason given: with one, Bun would also print it (and a stack) on the simulator's stderr.
-          controller.error();
-          return;
+    async pull(controller) {
+      const event = queue[next++];
+      if (event !== undefined) {
+        controller.enqueue(frame(event));
+        return;
       }
+      if (ending.kind === "abort") {
+        // Let the events already queued reach the socket before the connection is cut.
+        await Bun.sleep(20);
+        // No reason given: with one, Bun would also print it (and a stack) on the simulator's stderr.
+        controller.error();
+        return;
+      }
+      controller.close();
     },
   });
   return new Response(stream, {

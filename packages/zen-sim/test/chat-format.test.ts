@@ -24,13 +24,13 @@ function parseEvents(text: string): string[] {
 }
 
 describe("chat completions", () => {
-  test("streamed: OpenAI chunks, usage on the final chunk, then [DONE]", async () => {
+  test("streamed: OpenAI chunks, usage on the final chunk, then [DONE] and the gateway's cost trailer", async () => {
     const response = await chat(s.zenBaseURL, { model: "big-pickle", stream: true });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     const events = parseEvents(await response.text());
-    expect(events.at(-1)).toBe("[DONE]");
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+    expect(events.slice(-2)).toEqual(["[DONE]", '{"choices":[],"cost":"0"}']);
+    const chunks = events.slice(0, -2).map((e) => JSON.parse(e));
     for (const chunk of chunks) {
       expect(chunk).toMatchObject({ object: "chat.completion.chunk", model: "big-pickle", created: 1795168800 });
       expect(chunk.id).toBe(chunks[0].id);
@@ -81,10 +81,12 @@ describe("chat completions", () => {
     expect(body.choices[0]?.message.content).toBe("Fixed answer for the demo.");
   });
 
-  test("a body that is not a JSON object is a 400", async () => {
-    const response = await fetch(`${s.zenBaseURL}/chat/completions`, { method: "POST", body: "not json" });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { type: string }).type).toBe("error");
+  test("a malformed body is the gateway's generic 500", async () => {
+    for (const body of ["not json", "[1,2]", "null", '{"model":'] as const) {
+      const response = await fetch(`${s.zenBaseURL}/chat/completions`, { method: "POST", body });
+      expect({ body, status: response.status }).toEqual({ body, status: 500 });
+      expect(await response.json()).toEqual({ type: "error", error: { type: "error", message: "Internal server error" } });
+    }
   });
 
   test("a missing model is a 401 ModelError", async () => {

@@ -24,7 +24,8 @@ test(`${CONCURRENT} concurrent streamed requests from loopback all complete`, as
     }),
   );
   expect(bodies.filter((b) => b.status !== 200)).toEqual([]);
-  expect(bodies.filter((b) => !b.text.endsWith("data: [DONE]\n\n"))).toHaveLength(0);
+  // Each stream ends with [DONE] and the gateway's cost trailer.
+  expect(bodies.filter((b) => !b.text.endsWith('data: [DONE]\n\ndata: {"choices":[],"cost":"0"}\n\n'))).toHaveLength(0);
   const captured = s.requests();
   expect(captured).toHaveLength(CONCURRENT);
   expect(captured.every((r) => r.status === 200)).toBe(true);

@@ -70,11 +70,23 @@ describe("upstream faults passed through", () => {
     expect(await (await paid(s)).json()).toEqual({ error: { message: "Error from provider (acme): boom", extra: 1 } });
   });
 
-  test("html, empty and raw bodies are passed through as they are", async () => {
+  test("an upstream html, empty or raw body is the gateway's generic 500", async () => {
     const s = await sim([
       { status: 502, kind: "html" },
-      { status: 500, kind: "empty" },
-      { status: 500, kind: "raw", body: "upstream says no", headers: { "content-type": "text/plain; charset=utf-8" } },
+      { status: 503, kind: "empty" },
+      { status: 429, kind: "raw", body: "upstream says no" },
+    ]);
+    for (let i = 0; i < 3; i++) {
+      const response = await paid(s);
+      expect([response.status, await response.json()]).toEqual([500, { type: "error", error: { type: "error", message: "Internal server error" } }]);
+    }
+  });
+
+  test("source edge: html, empty and raw bodies from in front of the gateway arrive as they are", async () => {
+    const s = await sim([
+      { status: 502, kind: "html", source: "edge" },
+      { status: 500, kind: "empty", source: "edge" },
+      { status: 500, kind: "raw", source: "edge", body: "upstream says no", headers: { "content-type": "text/plain; charset=utf-8" } },
     ]);
     const html = await paid(s);
     expect([html.status, html.headers.get("content-type")]).toEqual([502, "text/html; charset=utf-8"]);
@@ -144,10 +156,8 @@ describe("mid-stream failures", () => {
     const events = (await response.text()).split("\n\n").filter(Boolean);
     expect(events).toHaveLength(3);
     expect(JSON.parse(events[1]!.slice("data: ".length)).choices[0].delta.content).toBe("Hello ");
-    expect(JSON.parse(events[2]!.slice("data: ".length))).toEqual({
-      type: "error",
-      error: { type: "overloaded_error", message: "Error from provider (anthropic): Overloaded" },
-    });
+    // The provider's own event, without the gateway's prefix.
+    expect(JSON.parse(events[2]!.slice("data: ".length))).toEqual({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
     expect(await statuses(1, () => paid(s, true))).toEqual([200]);
   });
 
