@@ -55,7 +55,7 @@ const GATEWAY_TYPES = [
   "toString",
 ]
 
-const SEEDS = [
+const SEEDS: (() => string)[] = [
   () => JSON.stringify({ type: "error", error: { type: pick(GATEWAY_TYPES), message: `Error from provider (anthropic): boom ${SECRET}` }, metadata: { workspace: "wrk_1", limitName: pick(["5 hour", "weekly", "monthly", "", "x".repeat(100)]) } }),
   () => JSON.stringify({ error: { message: `key ${SECRET} rejected`, type: pick(GATEWAY_TYPES), code: pick(["rate_limit_exceeded", "context_length_exceeded", 429, 502, null, "insufficient_quota"]) } }),
   () => JSON.stringify({ error: { message: "Provider returned error", code: int(700) - 50, metadata: { raw: SECRET } } }),
