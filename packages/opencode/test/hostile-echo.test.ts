@@ -4,6 +4,7 @@ import path from "node:path"
 import { tokenOf } from "./fixture/sim-install"
 import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { leakedFragments } from "./fixture/leaks"
+import { fingerprint } from "../src/util/fingerprint"
 
 // A gateway (or a relay in front of it) that echoes back every secret a request carried, in every
 // shape an echo takes: as received (HTTP trimmed it), percent-encoded, JSON-escaped in a body over
@@ -196,7 +197,10 @@ for (const c of CASES) {
       const bundled = await runCli(["diagnose", "--bundle", file], install.env)
       expect(bundled.code).toBe(0)
       expectClean("diagnose", human.stdout + human.stderr + asJson.stdout + asJson.stderr)
-      expectClean("bundle", bundled.stdout + bundled.stderr + (await fs.readFile(file, "utf8")))
+      const bundle = await fs.readFile(file, "utf8")
+      expectClean("bundle", bundled.stdout + bundled.stderr + bundle)
+      // A saved key is fingerprinted as the runtime sends it (trimmed), as in the records.
+      for (const saved of JSON.parse(bundle).auth.providers) expect(saved.fingerprint).toBe(fingerprint(key))
     })
 
     test("usage go and usage zen against the echoing server", async () => {

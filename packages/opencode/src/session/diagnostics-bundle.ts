@@ -134,7 +134,8 @@ async function authSummary(env: Paths.Env): Promise<Bundle["auth"]> {
   const providers: Bundle["auth"]["providers"] = []
   for (const [id, info] of Object.entries(contents.entries)) {
     const secret = info.type === "api" ? info.key : info.type === "oauth" ? info.refresh : info.token
-    providers.push({ id: bounded(id, 128), type: info.type, fingerprint: fingerprint(secret) })
+    // Trimmed as the runtime trims a key where it reads it, so this matches the records' keyFingerprint.
+    providers.push({ id: bounded(id, 128), type: info.type, fingerprint: fingerprint(secret.trim()) })
   }
   for (const id of Object.keys(contents.invalid)) providers.push({ id: bounded(id, 128), type: "invalid" })
   return { providers }
