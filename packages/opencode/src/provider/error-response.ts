@@ -1,4 +1,5 @@
 import { APICallError } from "ai"
+import { readBounded } from "../util/bounded-stream"
 
 /**
  * Wraps fetch so an error body that arrives with a success status reaches the classifier. The Go
@@ -11,14 +12,22 @@ import { APICallError } from "ai"
 
 const MAX_BODY = 64 * 1024
 
+/**
+ * Also caps what is read of any body that is not a stream of events: the SDK reads an error body
+ * whole, and the classifier looks at far less than MAX_BODY, so a server that sends hundreds of
+ * megabytes (or never stops) is cut there and the rest is never read.
+ */
 export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
   const wrapped = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const response = await (base ?? globalThis.fetch)(input, init)
-    if (!response.ok || !(response.headers.get("content-type") ?? "").includes("json") || !isStreaming(init?.body)) return response
-    const body = await response.text()
-    if (body.length <= MAX_BODY && isErrorBody(body)) {
+    if (!response.ok) return capped(response)
+    if (!(response.headers.get("content-type") ?? "").includes("json") || !isStreaming(init?.body)) return response
+    const { text: body, truncated } = response.body ? await readBounded(response.body, MAX_BODY) : { text: "", truncated: false }
+    if (truncated || isErrorBody(body)) {
       throw new APICallError({
-        message: "The provider answered a streaming request with an error body",
+        message: truncated
+          ? `The provider answered a streaming request with a JSON body over ${MAX_BODY / 1024} KiB instead of an event stream; only its start was read`
+          : "The provider answered a streaming request with an error body",
         url: typeof input === "string" ? input : input instanceof URL ? input.href : input.url,
         requestBodyValues: {},
         statusCode: response.status,
@@ -30,6 +39,27 @@ export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
   return Object.assign(wrapped, { preconnect: globalThis.fetch.preconnect }) as typeof fetch
+}
+
+/** The same response with a body that ends after MAX_BODY bytes; the rest is cancelled unread. */
+function capped(response: Response): Response {
+  if (!response.body) return response
+  const reader = response.body.getReader()
+  let bytes = 0
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read()
+      if (done) return controller.close()
+      const room = MAX_BODY - bytes
+      bytes += value.byteLength
+      if (value.byteLength < room) return controller.enqueue(value)
+      controller.enqueue(value.subarray(0, room))
+      controller.close()
+      await reader.cancel().catch(() => {})
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
 }
 
 function isStreaming(body: unknown) {
