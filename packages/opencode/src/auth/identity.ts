@@ -242,8 +242,14 @@ async function create(file: string, logFile: string): Promise<Active> {
     // Through a symlinked install.json (even a dangling one) to the file it names; EEXIST if taken.
     await AtomicFile.create(file, serialise(contents), 0o600)
   } catch (error) {
-    // Another process created it first: its token is the install's token.
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return open(file, logFile)
+    // Another process created it first: its token is the install's token. Read once more, never
+    // create again from here: a path that is taken yet reads as missing must not loop forever.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      const found = await read(file)
+      if (found.kind === "ok") return active(file, found.contents)
+      if (found.kind === "corrupt") return repair(file, logFile)
+      return memory(file, found.kind === "unreadable" ? found.problem : "exists but cannot be found when read", contents)
+    }
     return memory(file, `cannot be saved (${describeError(error)})`, contents)
   }
   await appendLog(logFile, { event: "identity.created", fingerprint: fingerprint(contents.token) })
