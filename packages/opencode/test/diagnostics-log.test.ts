@@ -92,6 +92,22 @@ describe("rotation", () => {
     expect(await allLines([path.join(dir, "provider.1.jsonl")])).toEqual([old.trim()])
   })
 
+  test("a rotation that cannot be done (a folder where the old file goes): the batch goes into the full file", async () => {
+    const dir = await tempDir()
+    const file = path.join(dir, "provider.jsonl")
+    const old = JSON.stringify(record(0)) + "\n"
+    await fs.writeFile(file, old.repeat(Math.floor(2048 / old.length)))
+    await fs.mkdir(path.join(dir, "provider.1.jsonl"))
+    await fs.writeFile(path.join(dir, "provider.1.jsonl", "keep"), "")
+    const messages: string[] = []
+    const writer = new JsonlLog.Writer({ file, maxBytes: 2048, keep: 1, onError: (m) => messages.push(m) })
+    writer.append(record(1))
+    await writer.flush()
+    expect(writer.dropped).toBe(0)
+    expect(messages).toEqual([])
+    expect((await allLines([file])).at(-1)).toBe(JSON.stringify(record(1)))
+  })
+
   test("a record larger than a whole file is dropped and counted, not written", async () => {
     const dir = await tempDir()
     const writer = new JsonlLog.Writer({ file: path.join(dir, "provider.jsonl"), maxBytes: 1024, keep: 1 })

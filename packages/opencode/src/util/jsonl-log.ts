@@ -1,7 +1,7 @@
 import fs from "node:fs/promises"
 import { constants } from "node:fs"
 import path from "node:path"
-import { withLock, LockTimeoutError } from "./file-lock"
+import { withLock } from "./file-lock"
 
 /**
  * An append-only JSON-lines log that never holds up its caller: `append` only queues; one writer
@@ -179,17 +179,21 @@ export class Writer {
    */
   private async rotateAndWrite(data: string, bytes: number) {
     await this.release()
+    let written = false
     const rotateThenAppend = async () => {
       const onDisk = await fs.stat(this.file).catch(() => undefined)
       if (onDisk && onDisk.size > 0 && onDisk.size + bytes > this.maxBytes) await this.rotate()
       const { handle, size } = await this.acquire()
+      written = true
       await this.appendTo(handle, size, data)
     }
     try {
       await withLock(`${this.file}.lock`, rotateThenAppend, { waitMs: this.rotateWaitMs })
     } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error
-      // A stuck rotation: a file past the cap loses nothing; not writing would.
+      // The batch was handed to write(2) and failed there: nothing more to try.
+      if (written) throw error
+      // A stuck rotation (LockTimeoutError), or one that cannot be done (no lock file or rename in
+      // a read-only directory): a file past the cap loses nothing; not writing would.
       const { handle, size } = await this.acquire()
       await this.appendTo(handle, size, data)
     }
