@@ -15,6 +15,7 @@ const benches: Bench[] = [
   { name: "classify", load: async () => (await import("./classify")).bench },
   { name: "usage", load: async () => (await import("../packages/usage/bench.ts")).benchUsage },
   { name: "diagnostics", load: async () => (await import("./diagnostics")).bench },
+  { name: "secrets", load: async () => (await import("./secrets")).bench },
 ]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })

@@ -55,13 +55,16 @@ function round(input: string): Round {
   const start = new Int32Array(n)
   const end = new Int32Array(n)
   let length = 0
-  let changed = false
+  let decoded = false
+  let dropped = false
+  // Another round is needed only if something was decoded, or a drop may have joined an escape.
+  let introducers = false
   let i = 0
   while (i < n) {
     const c = input.charCodeAt(i)
     let cp = c
     let next = i + 1
-    // Printable ASCII other than the escape introducers is by far the common case.
+    // Printable ASCII other than the escape introducers, and ASCII whitespace, are by far the common case.
     if (c !== 0x5c && c !== 0x25 && c !== 0x26 && c > 0x20 && c < 0x7f) {
       units[length] = c
       start[length] = i
@@ -69,10 +72,17 @@ function round(input: string): Round {
       i = next
       continue
     }
-    const decoded = c === 0x5c ? backslash(input, i) : c === 0x25 ? percent(input, i) : c === 0x26 ? entity(input, i) : undefined
-    if (decoded) {
-      ;[cp, next] = decoded
-      changed = true
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
+      dropped = true
+      i = next
+      continue
+    }
+    const escape = c === 0x5c ? backslash(input, i) : c === 0x25 ? percent(input, i) : c === 0x26 ? entity(input, i) : undefined
+    if (escape) {
+      ;[cp, next] = escape
+      decoded = true
+    } else if (c === 0x5c || c === 0x25 || c === 0x26) {
+      introducers = true
     } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
       const low = input.charCodeAt(i + 1)
       if (low >= 0xdc00 && low <= 0xdfff) {
@@ -80,7 +90,7 @@ function round(input: string): Round {
         next = i + 2
       }
     }
-    if (ignorable(cp)) changed = true
+    if (ignorable(cp)) dropped = true
     else if (cp > 0xffff) {
       units[length] = 0xd800 + ((cp - 0x10000) >> 10)
       start[length] = i
@@ -95,6 +105,7 @@ function round(input: string): Round {
     }
     i = next
   }
+  const changed = decoded || (dropped && introducers)
   return { text: fromUnits(units, length), start: start.subarray(0, length), end: end.subarray(0, length), changed }
 }
 
@@ -161,8 +172,9 @@ function hex(input: string, at: number, digits: number): number | undefined {
   return value
 }
 
+// In chunks, since an argument list has a size limit; `apply` on a typed array is far faster than a spread.
 function fromUnits(units: Uint16Array, length: number) {
   let out = ""
-  for (let at = 0; at < length; at += 8192) out += String.fromCharCode(...units.subarray(at, Math.min(length, at + 8192)))
+  for (let at = 0; at < length; at += 8192) out += String.fromCharCode.apply(null, units.subarray(at, Math.min(length, at + 8192)) as unknown as number[])
   return out
 }

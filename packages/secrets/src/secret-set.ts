@@ -9,8 +9,9 @@ import { normalise } from "./normalise"
  * escapes decoded, invisible characters and whitespace dropped), shares FRAGMENT or more consecutive
  * characters with a secret. A key cut in half, spread over two fields, trimmed by HTTP, percent- or
  * JSON-escaped, or with a zero-width character inserted still shares such a stretch. Every
- * FRAGMENT-character window of every secret goes into one hash set, and the text is scanned once, so
- * the cost is linear in the text whatever the number of secrets.
+ * FRAGMENT-character window of every secret goes into one hash set, and the text is scanned once with
+ * a rolling hash (a window's string is built only on a hash hit), so the cost is linear in the text
+ * whatever the number of secrets.
  *
  * Secrets shorter than FRAGMENT (after normalisation) are removed only where they occur whole, and
  * those shorter than MIN_SECRET not at all: removing "v1" or "blue" everywhere would mangle ordinary
@@ -20,16 +21,31 @@ import { normalise } from "./normalise"
 export const REDACTED = "[redacted]"
 /** A shared stretch this long is a leak. */
 export const FRAGMENT = 8
+
+// Polynomial rolling hash of a window, mod 2^32: TOP is BASE^(FRAGMENT-1), the weight of its first unit.
+const BASE = 0x01000193
+const TOP = Array.from({ length: FRAGMENT - 1 }).reduce<number>((p) => Math.imul(p, BASE) >>> 0, 1)
+
+// `hash` extended by `count` units of `text` from `at`.
+function rollIn(text: string, at: number, hash: number, count: number) {
+  let h = hash
+  for (let k = 0; k < count; k++) h = (Math.imul(h, BASE) + text.charCodeAt(at + k)) >>> 0
+  return h
+}
 /** Below this length a value is not treated as a secret at all. */
 export const MIN_SECRET = 6
 
 const NOT_SECRET = new Set(["public"])
 
 export class SecretSet {
+  private readonly hashes: ReadonlySet<number>
+
   private constructor(
     private readonly windows: ReadonlySet<string>,
     private readonly whole: readonly string[],
-  ) {}
+  ) {
+    this.hashes = new Set([...windows].map((w) => rollIn(w, 0, 0, FRAGMENT)))
+  }
 
   static readonly none = new SecretSet(new Set(), [])
 
@@ -60,8 +76,12 @@ export class SecretSet {
       // Windows that overlap or touch merge into one stretch as the scan goes.
       let from = -1
       let to = -1
+      let hash = t.length >= FRAGMENT ? rollIn(t, 0, 0, FRAGMENT - 1) : 0
       for (let i = 0; i + FRAGMENT <= t.length; i++) {
-        if (!this.windows.has(t.slice(i, i + FRAGMENT))) continue
+        hash = rollIn(t, i + FRAGMENT - 1, hash, 1)
+        const hit = this.hashes.has(hash) && this.windows.has(t.slice(i, i + FRAGMENT))
+        hash = (hash - Math.imul(t.charCodeAt(i), TOP)) >>> 0
+        if (!hit) continue
         if (i > to) {
           if (from >= 0) hits.push([from, to])
           from = i
