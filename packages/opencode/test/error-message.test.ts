@@ -76,3 +76,31 @@ describe("sentences are joined without doubled punctuation", () => {
     expect(ProviderErrorMessage.sentences("Ellipsis…", "  padded.  ")).toBe("Ellipsis… padded.")
   })
 })
+
+describe("whose account: the gateway's words for the user, OpenCode's side for a provider behind it", () => {
+  const upstream = (status: number, message: string, extra: Record<string, unknown> = {}) =>
+    ProviderError.classify({ status, body: JSON.stringify({ error: { message, ...extra } }) }, NOW, { providerID: "opencode", authSource: "auth" })
+
+  test("a named provider's refusal is OpenCode's account with it, in full", () => {
+    expect(upstream(401, "Error from provider (Fireworks): The API key you provided is invalid.", { code: "invalid_api_key" }).userMessage).toBe(
+      "Fireworks refused OpenCode's credentials for this model (HTTP 401). That is OpenCode's own account with Fireworks, on OpenCode's side of the gateway: " +
+        "not your key and not your OpenCode account. Pick another model (`models`) or try again later.",
+    )
+    expect(upstream(402, "Error from provider (DeepSeek): Insufficient Balance").userMessage).toStartWith("OpenCode's usage with DeepSeek has run out for now (HTTP 402).")
+  })
+
+  test("unprefixed, as the gateway passes a stream's error on: the provider is not named, the side still is", () => {
+    expect(upstream(401, "The API key you provided is invalid.", { code: "invalid_api_key" }).userMessage).toStartWith(
+      "The model provider behind OpenCode's gateway refused OpenCode's credentials for this model (HTTP 401). That is OpenCode's own account with that provider,",
+    )
+    expect(upstream(404, "no such model", { code: "model_not_found" }).userMessage).toStartWith("The model provider behind OpenCode's gateway does not serve this model right now (HTTP 404).")
+  })
+
+  test("the gateway's own refusals keep their advice about the user's key, plan or money", () => {
+    expect(rejected().origin).toBe("gateway")
+    expect(ProviderErrorMessage.user(rejected(), NOW, { authSource: "auth", providerID: "opencode" })).toContain("re-enter it with `auth set opencode`")
+    const gated = ProviderError.classify({ status: 403, body: JSON.stringify({ type: "error", error: { type: "FreeTierError", message: "x" } }) }, NOW, { authSource: "public", providerID: "opencode" })
+    expect(gated.userMessage).toContain("This is not a key problem")
+    expect(gated.userMessage).not.toContain("rejected")
+  })
+})

@@ -129,17 +129,17 @@ function onOpenCodeSide(info: Facts, context: UserMessageContext | undefined): b
  * about OpenCode's account and reads as the user's; the record's `message` keeps it for support.
  */
 function upstreamAccount(info: Facts, http: string): string | undefined {
-  const name = info.provider ?? "OpenCode's model provider"
-  const side = `That is OpenCode's own account with ${name}, on OpenCode's side of the gateway: not your key and not your OpenCode account.`
+  const subject = info.provider ?? "The model provider behind OpenCode's gateway"
+  const side = `That is OpenCode's own account with ${info.provider ?? "that provider"}, on OpenCode's side of the gateway: not your key and not your OpenCode account.`
   const helps = "Pick another model (`models`) or try again later."
   switch (info.kind) {
     case "auth":
-      return `${name} refused OpenCode's credentials for this model${http}. ${side} ${helps}`
+      return `${subject} refused OpenCode's credentials for this model${http}. ${side} ${helps}`
     case "credits_exhausted":
     case "spend_limit":
-      return `OpenCode's usage with ${name} has run out for now${http}. ${side} ${helps}`
+      return `OpenCode's usage with ${info.provider ?? "the model provider behind its gateway"} has run out for now${http}. ${side} ${helps}`
     case "model_unavailable":
-      return `${name} does not serve this model right now${http}. ${side} ${helps}`
+      return `${subject} does not serve this model right now${http}. ${side} ${helps}`
   }
   return undefined
 }
