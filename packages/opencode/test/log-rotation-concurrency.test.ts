@@ -91,10 +91,11 @@ async function tempLog() {
 }
 
 describe("50 processes writing across the rotation boundary", () => {
-  test("a full live log: one rotation, only the oldest file is dropped, every new record is kept", async () => {
+  test("a full live log at the real limits: one rotation, only the oldest file is dropped, every new record is kept", async () => {
     const { dir, file } = await tempLog()
-    const maxBytes = 256 * 1024
-    const keep = 3
+    // The shipped 5 MiB × (live + 3 old): the review's repro lost all ~20 MiB of history this way.
+    const maxBytes = JsonlLog.MAX_BYTES
+    const keep = JsonlLog.KEEP
     const seeded = await seedHistory(file, maxBytes, keep + 1)
     await writeConcurrently(file, maxBytes, keep, 2)
 
