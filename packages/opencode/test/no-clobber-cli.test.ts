@@ -92,8 +92,10 @@ describe("auth set", () => {
   test.each(SPECIALS)("onto a %s: refused, named, left as it is", async (_, special) => {
     const file = Auth.filePath(install.env)
     await special.make(file)
-    const out = await runCli(["auth", "set", "opencode"], install.env, plantedSecret("auth-special"))
+    const key = plantedSecret("auth-special")
+    const out = await runCli(["auth", "set", "opencode"], install.env, key)
     expectRefused(out, file, special.words)
+    expect(out.stdout + out.stderr).not.toContain(key)
     await special.intact(file)
   })
 
