@@ -4,6 +4,8 @@ import { z } from "zod"
 import { RuntimeError } from "../util/error"
 import { bounded, scrub } from "../util/scrub"
 import * as JsonlRead from "../util/jsonl-read"
+import * as ReadFile from "../util/read-file"
+import { kindOf } from "../util/atomic-file"
 import { Entry, MESSAGE_MAX } from "./diagnostics"
 
 /**
@@ -24,10 +26,27 @@ export class LogNotFoundError extends RuntimeError {
   }
 }
 
+/** A path that exists but cannot be looked at: a symlink loop, no permission. */
+export class LogUnreadableError extends RuntimeError {
+  readonly code = "diagnostics_unreadable"
+  constructor(
+    readonly target: string,
+    /** A phrase after the path, from util/read-file: "is a symlink loop (...)", "cannot be read: permission denied; ...". */
+    readonly problem: string,
+  ) {
+    super(`${target} ${problem}. Point \`diagnose\` at a diagnostics log file, a log directory or a data directory.`)
+    this.name = "LogUnreadableError"
+  }
+}
+
 export class NotALogFileError extends RuntimeError {
   readonly code = "diagnostics_not_a_file"
-  constructor(readonly target: string) {
-    super(`${target} is not a regular file (a device, a FIFO or a socket is never a diagnostics log). Point \`diagnose\` at a diagnostics log file, a log directory or a data directory.`)
+  constructor(
+    readonly target: string,
+    /** What is there: "a directory", "a FIFO (named pipe)", "a character device", ... */
+    readonly found: string,
+  ) {
+    super(`${target} is not a regular file but ${found}, never a diagnostics log. Point \`diagnose\` at a diagnostics log file, a log directory or a data directory.`)
     this.name = "NotALogFileError"
   }
 }
@@ -72,12 +91,15 @@ export async function locate(target: string, options: { missingIsEmpty?: boolean
   try {
     stat = await fs.stat(target)
   } catch (error) {
-    if (options.missingIsEmpty && (error as NodeJS.ErrnoException).code === "ENOENT") return []
-    throw new LogNotFoundError(target)
+    const code = (error as NodeJS.ErrnoException).code
+    if (options.missingIsEmpty && code === "ENOENT") return []
+    if (code === "ENOENT") throw new LogNotFoundError(target)
+    // A symlink loop or a path we may not look at exists: saying "does not exist" would mislead.
+    throw new LogUnreadableError(target, ReadFile.describe(target, error).problem)
   }
   if (!stat.isDirectory()) {
     // Only a regular file ends: /dev/zero or a FIFO would be read forever.
-    if (!stat.isFile()) throw new NotALogFileError(target)
+    if (!stat.isFile()) throw new NotALogFileError(target, kindOf(stat))
     return [target]
   }
   const direct = await logFiles(target)
@@ -91,10 +113,11 @@ async function regularFiles(files: string[]): Promise<string[]> {
     let stat
     try {
       stat = await fs.stat(file)
-    } catch {
-      continue
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue
+      throw new LogUnreadableError(file, ReadFile.describe(file, error).problem)
     }
-    if (!stat.isFile()) throw new NotALogFileError(file)
+    if (!stat.isFile()) throw new NotALogFileError(file, kindOf(stat))
     kept.push(file)
   }
   return kept

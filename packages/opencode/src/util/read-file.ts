@@ -2,6 +2,7 @@ import fs from "node:fs/promises"
 import { constants, type Stats } from "node:fs"
 import path from "node:path"
 import { RuntimeError } from "./error"
+import { kindOf } from "./atomic-file"
 
 /**
  * Reads a file a user pointed at (auth.json, opencode.json, install.json, a saved page) as UTF-8
@@ -79,16 +80,8 @@ export async function readText(file: string, options: Options): Promise<Text> {
 
 function check(file: string, stat: Stats, options: Options) {
   if (stat.isDirectory()) throw new FileReadError(file, "directory", "is a directory, not a file")
-  if (!stat.isFile()) throw new FileReadError(file, "special", `is ${specialKind(stat)}, not a regular file; point at a regular file instead`)
+  if (!stat.isFile()) throw new FileReadError(file, "special", `is ${kindOf(stat)}, not a regular file; point at a regular file instead`)
   if (stat.size > options.maxBytes && !options.truncate) throw tooLarge(file, options.maxBytes)
-}
-
-function specialKind(stat: Stats) {
-  if (stat.isFIFO()) return "a FIFO (named pipe)"
-  if (stat.isSocket()) return "a socket"
-  if (stat.isCharacterDevice()) return "a character device"
-  if (stat.isBlockDevice()) return "a block device"
-  return "a special file"
 }
 
 function tooLarge(file: string, maxBytes: number) {

@@ -1,5 +1,5 @@
-import fs from "node:fs/promises"
 import { ProviderError, ProviderErrorMessage } from "../../provider"
+import * as ReadFile from "../../util/read-file"
 import * as Args from "../args"
 import type { IO, StdinText } from "../io"
 
@@ -107,20 +107,10 @@ async function readBody(path: string, io: IO): Promise<StdinText> {
 }
 
 async function readFile(path: string): Promise<StdinText> {
-  const file = await fs.open(path, "r").catch((error: NodeJS.ErrnoException) => {
-    throw new Args.UsageError(`--body-file: cannot read "${path}" (${error.code ?? error.message}).`)
-  })
   try {
-    // One byte past the cap tells a file of exactly MAX_BODY_BYTES from a longer one.
-    const buffer = Buffer.alloc(MAX_BODY_BYTES + 1)
-    const { bytesRead } = await file.read(buffer, 0, MAX_BODY_BYTES + 1, 0)
-    const truncated = bytesRead > MAX_BODY_BYTES
-    // stream: true leaves out a character the cap cut in two, as readBounded does.
-    const text = new TextDecoder().decode(buffer.subarray(0, Math.min(bytesRead, MAX_BODY_BYTES)), { stream: truncated })
-    return { text, truncated }
+    // Only a regular file (a FIFO named here would block), its first MAX_BODY_BYTES.
+    return await ReadFile.readText(path, { maxBytes: MAX_BODY_BYTES, truncate: true })
   } catch (error) {
-    throw new Args.UsageError(`--body-file: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? "read error"}).`)
-  } finally {
-    await file.close()
+    throw new Args.UsageError(`--body-file: ${ReadFile.describe(path, error).message}`)
   }
 }
