@@ -6,6 +6,7 @@ import { faultResponse, faultStreamPayload } from "./faults.ts";
 import { admitChat, type Admission } from "./gateway.ts";
 import { pickLanguage } from "./messages.ts";
 import { sseResponse } from "./sse.ts";
+import { DEFAULT_STALL_INTERVAL_MS, stallResponse } from "./stall.ts";
 import type { SimState } from "./state.ts";
 import { WIRE_FORMATS } from "./wire-format.ts";
 
@@ -65,7 +66,7 @@ export async function handleChat(
   // Only the provider's own failures happen inside a stream: gateway errors come before it starts.
   const midStream =
     fault !== null && stream && fault.afterChunks !== undefined && fault.kind !== "internal" && fault.type === undefined;
-  if (fault && !midStream) return faultResponse(fault, faultContext);
+  if (fault && !midStream && fault.stall === undefined) return faultResponse(fault, faultContext);
 
   const plan = planCompletion({
     id: `${wire.idPrefix}${++completionCounter}`,
@@ -74,6 +75,17 @@ export async function handleChat(
     reply: config.reply,
     prompt: wire.prompt(body),
   });
+  if (fault?.stall !== undefined) {
+    return stallResponse({
+      stall: fault.stall,
+      status: fault.status,
+      stream,
+      head: wire.partial(plan, fault.afterChunks ?? 0),
+      events: wire.events(plan),
+      intervalMs: fault.intervalMs ?? DEFAULT_STALL_INTERVAL_MS,
+      signal: request.signal,
+    });
+  }
   if (!stream) {
     admission.recordUsage();
     return jsonResponse(wire.body(plan));

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_GO_MODELS, DEFAULT_ZEN_MODELS } from "./catalogue.ts";
+import { STALLS } from "./stall.ts";
 
 /**
  * One schema for every way configuration reaches the simulator (JSON file,
@@ -110,6 +111,10 @@ const faultSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     afterChunks: count.optional(),
     midStream: z.enum(["error-event", "abort"]).default("error-event"),
+    // A stall instead of a failure (src/stall.ts); `status` is the status line it sends, if any.
+    stall: z.enum(STALLS).optional(),
+    // Between keep-alive comments or trickled events; a minute at most, so a test cannot wait on it for long.
+    intervalMs: z.number().int().min(1).max(60_000).optional(),
   })
   .refine((f) => f.kind !== "raw" || f.body !== undefined, { message: "kind \"raw\" needs a body", path: ["body"] });
 
