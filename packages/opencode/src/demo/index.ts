@@ -7,6 +7,7 @@ import { scenario as freeLimit } from "./scenarios/free-limit"
 import { scenario as freeTierGate } from "./scenarios/free-tier-gate"
 import { scenario as goLimit } from "./scenarios/go-limit"
 import { scenario as overload } from "./scenarios/overload"
+import { scenario as stalls } from "./scenarios/stalls"
 import { scenario as diagnose } from "./scenarios/diagnose"
 
 /**
@@ -14,7 +15,7 @@ import { scenario as diagnose } from "./scenarios/diagnose"
  * throwaway installs. Nothing of the user's (auth.json, config, logs) is read or written.
  * A new scenario is one file in ./scenarios and one line here.
  */
-const scenarios: Scenario[] = [stream, installs, freeLimit, freeTierGate, goLimit, overload, diagnose]
+const scenarios: Scenario[] = [stream, installs, freeLimit, freeTierGate, goLimit, overload, diagnose, stalls]
 
 const root = await tempRoot()
 const sim = await startSimulator({ config: { newClientBonus: false } })

@@ -1,5 +1,5 @@
 import { Provider, ProviderErrorMessage } from "../provider"
-import { SessionDiagnostics, SessionProcessor, SessionRetry } from "../session"
+import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../session"
 import * as Identifier from "../id/id"
 import type { DemoContext } from "./context"
 
@@ -12,7 +12,12 @@ import type { DemoContext } from "./context"
 export async function turn(
   ctx: DemoContext,
   model: Provider.Resolved,
-  options: { policy?: Partial<SessionRetry.Options>; env?: Record<string, string | undefined>; sessionID?: string } = {},
+  options: {
+    policy?: Partial<SessionRetry.Options>
+    env?: Record<string, string | undefined>
+    sessionID?: string
+    timeouts?: Partial<SessionDeadline.Timeouts>
+  } = {},
 ) {
   const before = ctx.sim.requests().length
   const delays: number[] = []
@@ -29,13 +34,14 @@ export async function turn(
     requestID,
     messages: [{ role: "user", content: "Say hello to PawWork." }],
     decide: SessionRetry.policy(options.policy),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     now,
     onSuccess: diagnostics.onSuccess,
     onFailure: (failure, decision) => {
       diagnostics.onFailure?.(failure, decision)
       if (decision.action !== "retry") return
       delays.push(decision.delayMs)
-      notices.push(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, options.policy?.maxAttempts ?? SessionRetry.MAX_ATTEMPTS))
+      notices.push(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.maxAttempts(failure.info.kind, options.policy ?? {})))
     },
   })
   await SessionDiagnostics.flush()
