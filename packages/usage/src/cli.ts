@@ -7,7 +7,10 @@ import { UsageError, cookieSecrets, scrub } from "./errors.ts"
 import { DEFAULT_GO_BASE_URL, type GoUsage, fetchGoUsage } from "./go.ts"
 import type { FetchLike } from "./http.ts"
 import { EXPERIMENTAL_NOTICE, errorJson, goJson, renderErrorHuman, renderGoHuman, renderZenHuman, toErrorLike, toJsonText, zenJson } from "./render.ts"
-import { DEFAULT_ZEN_BASE_URL, MAX_PAGE_BYTES, WORKSPACE_ID, fetchZenBilling, normaliseCookie, parseBillingHtml } from "./zen.ts"
+import { DEFAULT_ZEN_BASE_URL, MAX_PAGE_BYTES, WORKSPACE_ID, normaliseCookie, parseBillingHtml } from "./zen.ts"
+import { ORG_ID } from "./console/payloads.ts"
+import { readZenUsage } from "./console/read.ts"
+import { renderZenUsageHuman, zenUsageJson } from "./console/render.ts"
 
 export interface UsageIO {
   stdout(s: string): void
@@ -44,23 +47,28 @@ export const EXIT_USAGE = 2
 
 const TOP_HELP = `usage <zen|go> [options]   (EXPERIMENTAL)
 
-  usage zen   Zen balance, monthly spend, auto-reload and Black windows (from the billing page)
+  usage zen   Zen balance, Go meters and 30-day spend (console API); Black windows (legacy billing page)
   usage go    OpenCode Go usage windows (rolling 5h, weekly, monthly)
 
 Run "usage zen --help" or "usage go --help" for options.
 `
 
-const ZEN_HELP = `usage zen (--cookie-file <path> | --cookie-env <VAR>) [--workspace <wrk_id>] [--base-url <url>] [--json]
+const ZEN_HELP = `usage zen (--cookie-file <path> | --cookie-env <VAR> | --api-key-env <VAR>) [--org <org_id>] [--base-url <url>] [--json]
 usage zen --html-file <saved billing page> [--workspace <wrk_id>] [--json]
 
-EXPERIMENTAL: reads the undocumented workspace billing page with your browser
-session cookie; it may break whenever the dashboard changes.
+EXPERIMENTAL: reads OpenCode's console API (undocumented and internal; it may
+change without notice): the org, balance, Go meters and 30-day spend; and, for
+a workspace with a Black subscription, the legacy billing page's figures and
+Black windows (only with the old \`auth\` cookie, which is sent to that page only).
 
-  --cookie-file <path>  file holding the Cookie header value (or "Cookie: ..."); keep it mode 0600
-  --cookie-env <VAR>    environment variable holding the Cookie header value
-  --workspace <wrk_id>  workspace to read (default: the account's last-used workspace)
-  --base-url <url>      dashboard origin (default ${DEFAULT_ZEN_BASE_URL})
-  --html-file <path>    parse a saved billing page instead of fetching (offline; for drift reports)
+  --cookie-file <path>  file holding the console session: __Host-console_session=<value> (a whole
+                        pasted Cookie header is fine: only the session cookies are ever sent); mode 0600
+  --cookie-env <VAR>    environment variable holding the same
+  --api-key-env <VAR>   environment variable holding a console service-account key (oc_sk_...), sent as Bearer
+  --org <id>            org to read, org_... (or a legacy wrk_... id); default: the account's only org
+  --workspace <id>      the same as --org; with --html-file, the workspace in a saved page
+  --base-url <url>      console origin (default ${DEFAULT_ZEN_BASE_URL})
+  --html-file <path>    parse a saved legacy billing page instead of fetching (offline; for drift reports)
   --json                print JSON instead of a table
 `
 
@@ -91,6 +99,8 @@ const ZEN_FLAGS: FlagSpec = {
   "--cookie-file": "value",
   "--cookie-env": "value",
   "--workspace": "value",
+  "--org": "value",
+  "--api-key-env": "value",
   "--base-url": "value",
   "--html-file": "value",
   "--json": "switch",
@@ -211,30 +221,45 @@ async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
     o.out(ZEN_HELP)
     return EXIT_OK
   }
-  const sources = ["--cookie-file", "--cookie-env", "--html-file"].filter((f) => flags.has(f))
+  const sources = ["--cookie-file", "--cookie-env", "--api-key-env", "--html-file"].filter((f) => flags.has(f))
   if (sources.length !== 1) {
-    throw badArgs(sources.length === 0 ? "usage zen needs one of --cookie-file, --cookie-env or --html-file" : `${sources.join(" and ")} cannot be combined`)
+    throw badArgs(sources.length === 0 ? "usage zen needs one of --cookie-file, --cookie-env, --api-key-env or --html-file" : `${sources.join(" and ")} cannot be combined`)
   }
-  const workspaceID = str(flags, "--workspace")
-  if (workspaceID !== undefined && !WORKSPACE_ID.test(workspaceID)) throw badArgs(`--workspace "${clip(workspaceID)}" is not a workspace id (wrk_ + 26 characters)`)
+  if (flags.has("--org") && flags.has("--workspace")) throw badArgs("--org and --workspace name the same thing: give one")
+  const orgFlag = flags.has("--org") ? "--org" : "--workspace"
+  const org = str(flags, orgFlag)
   const now = io.now?.() ?? Date.now()
 
-  let billing: ZenBilling
   const htmlFile = str(flags, "--html-file")
   if (htmlFile !== undefined) {
     if (flags.has("--base-url")) throw badArgs("--base-url has no effect with --html-file")
+    if (org !== undefined && !WORKSPACE_ID.test(org)) throw badArgs(`${orgFlag} "${clip(org)}" is not a workspace id (wrk_ + 26 characters), which is what a saved billing page holds`)
     const html = await readInput(io, htmlFile, "--html-file", MAX_HTML_FILE_BYTES)
-    billing = parseBillingHtml(html, workspaceID, { now })
-  } else {
-    const cookie = await readCookie(flags, io)
-    o.secrets.push(...cookieSecrets(cookie))
-    const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_ZEN_BASE_URL)
-    billing = await fetchZenBilling({ baseURL, cookie, workspaceID, fetch: io.fetch, now })
+    const billing: ZenBilling = parseBillingHtml(html, org, { now })
+    if (o.json) {
+      o.err(`${EXPERIMENTAL_NOTICE}\n`)
+      o.out(toJsonText(zenJson(billing)))
+    } else o.out(renderZenHuman(billing, now))
+    return EXIT_OK
   }
+  if (org !== undefined && !ORG_ID.test(org)) throw badArgs(`${orgFlag} "${clip(org)}" is not an org id (org_… or wrk_…)`)
+  const baseURL = checkBaseURL(str(flags, "--base-url") ?? DEFAULT_ZEN_BASE_URL)
+  let cookie: string | undefined
+  let apiKey: string | undefined
+  const keyEnv = str(flags, "--api-key-env")
+  if (keyEnv !== undefined) {
+    apiKey = io.env[keyEnv]?.trim()
+    if (!apiKey) throw badArgs(`--api-key-env: environment variable ${clip(keyEnv)} is not set or empty`)
+    o.secrets.push(apiKey)
+  } else {
+    cookie = await readCookie(flags, io)
+    o.secrets.push(...cookieSecrets(cookie))
+  }
+  const usage = await readZenUsage({ baseURL, cookie, apiKey, org, fetch: io.fetch, now })
   if (o.json) {
     o.err(`${EXPERIMENTAL_NOTICE}\n`)
-    o.out(toJsonText(zenJson(billing)))
-  } else o.out(renderZenHuman(billing, now))
+    o.out(toJsonText(zenUsageJson(usage)))
+  } else o.out(renderZenUsageHuman(usage, now))
   return EXIT_OK
 }
 

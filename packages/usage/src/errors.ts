@@ -25,6 +25,18 @@ export type UsageErrorCode =
   | "not_subscribed"
   /** Command line misuse (unknown flag, missing value, unreadable input). */
   | "bad_args"
+  /** Console: no or expired session, or a rejected key (401 Unauthorized). */
+  | "session_expired"
+  /** Console: an org must be chosen (400 OrgRequired, or the account has several). */
+  | "org_required"
+  /** Console: the org is unknown to this account (404 NotFound, or not in the account's list). */
+  | "org_not_found"
+  /** Console: the org requires single sign-on (403 SsoRequired). */
+  | "sso_required"
+  /** Console: signed in but not allowed, e.g. not an admin of the org (403 Forbidden). */
+  | "forbidden"
+  /** The legacy billing page redirected to the new console: the workspace has migrated. */
+  | "console_moved"
 
 export const USAGE_ERROR_CODES: readonly UsageErrorCode[] = [
   "cookie_expired",
@@ -37,6 +49,12 @@ export const USAGE_ERROR_CODES: readonly UsageErrorCode[] = [
   "auth",
   "not_subscribed",
   "bad_args",
+  "session_expired",
+  "org_required",
+  "org_not_found",
+  "sso_required",
+  "forbidden",
+  "console_moved",
 ]
 
 export interface UsageErrorOptions {

@@ -117,6 +117,7 @@ async function discoverWorkspace(ctx: Ctx): Promise<string> {
       const loc = locationOf(res, url)
       await res.body?.cancel()
       if (!loc) throw new UsageError("http_error", `${res.status} redirect without a Location from ${safeURL(url)}`, { status: res.status, secrets: ctx.secrets })
+      if (isConsoleLocation(loc)) throw consoleMoved(safeURL(url), loc)
       if (isAuthLocation(loc)) throw cookieExpired(`redirected to ${loc.pathname}`)
       const id = WORKSPACE_IN_PATH.exec(loc.pathname)?.[1]
       if (id) return id
@@ -153,6 +154,7 @@ async function getBillingPage(ctx: Ctx, workspaceID: string): Promise<string> {
   if (isRedirect(res.status)) {
     const loc = locationOf(res, url)
     await res.body?.cancel()
+    if (loc && isConsoleLocation(loc)) throw consoleMoved(safeURL(url), loc)
     if (!loc || isAuthLocation(loc)) throw cookieExpired(`the billing page redirected to ${loc?.pathname ?? "(no location)"}`)
     throw new UsageError("http_error", `${res.status} redirect from the billing page to ${safeURL(loc.toString())}`, { status: res.status, secrets: ctx.secrets })
   }
@@ -168,6 +170,18 @@ async function getBillingPage(ctx: Ctx, workspaceID: string): Promise<string> {
     throw new UsageError("http_error", `${res.status} from ${safeURL(url)}: ${await bodyExcerpt(res, ctx.secrets)}`, { status: res.status, secrets: ctx.secrets })
   }
   return readBody(res, MAX_PAGE_BYTES, "the billing page", url, ctx.secrets)
+}
+
+/**
+ * Since 2026-09-20 the old dashboard sends every workspace without a Black subscription to the new
+ * console's sign-in (console-api-2026.md): the workspace moved, whatever the cookie.
+ */
+function isConsoleLocation(u: URL): boolean {
+  return /^\/console(?:\/|$)/.test(u.pathname)
+}
+
+function consoleMoved(from: string, to: URL): UsageError {
+  return new UsageError("console_moved", `the legacy billing page ${from} redirected to ${to.pathname}: this workspace has moved to the new console`)
 }
 
 function cookieExpired(detail: string): UsageError {
