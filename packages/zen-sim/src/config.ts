@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_GO_MODELS, DEFAULT_ZEN_MODELS } from "./catalogue.ts";
+import { consoleNoGoBodySchema, consoleSessionSchema, dashboardMigrationSchema, workspaceConsoleSchema } from "./console-config.ts";
 import { STALLS } from "./stall.ts";
 
 /**
@@ -56,6 +57,7 @@ const memberSchema = z.strictObject({
   role: z.enum(["admin", "member"]).default("member"),
   keys: z.array(z.string().min(1)).default([]),
   cookie: z.string().min(1).nullable().default(null),
+  consoleSession: consoleSessionSchema,
   spendLimitUSD: usd.nullable().default(null),
   spentUSD: usd.default(0),
   go: goSchema.nullable().default(null),
@@ -90,6 +92,8 @@ const workspaceSchema = z.strictObject({
   disabledModels: z.array(z.string().min(1)).default([]),
   // Opted in to the data policy some models need (see the model's dataPolicyOptIn).
   dataPolicyOptIn: z.boolean().default(false),
+  // The new console's view of the workspace (console-config.ts).
+  console: workspaceConsoleSchema,
 });
 
 const faultSchema = z
@@ -147,6 +151,9 @@ const configObject = z.strictObject({
   regionCheck: z.enum(["first", "after-billing"]).default("first"),
   // The Black limit error's name: the current one (metadata {}) or the older one (no metadata).
   blackLimitErrorName: z.enum(["BlackUsageLimitError", "SubscriptionUsageLimitError"]).default("BlackUsageLimitError"),
+  // The dashboard's move to the console (console-config.ts); "off" is the dashboard before 2026-09-20.
+  dashboardMigration: dashboardMigrationSchema,
+  consoleNoGoBody: consoleNoGoBodySchema,
   workspaces: z.array(workspaceSchema).default([]),
   faults: z.array(faultSchema).default([]),
   models: z

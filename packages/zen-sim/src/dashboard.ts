@@ -6,6 +6,7 @@ import {
   type BillingRecord,
   type BlackSubscriptionRecord,
 } from "./billing-page.ts";
+import { legacyDashboardRedirect } from "./console-api.ts";
 import { secondsUntil } from "./errors.ts";
 import type { SimState } from "./state.ts";
 
@@ -18,6 +19,8 @@ import type { SimState } from "./state.ts";
 const SIGN_IN = "/auth/authorize";
 
 export function handleDashboard(request: Request, path: string, state: SimState): Response | null {
+  const moved = legacyDashboardRedirect(request, path, state);
+  if (moved) return moved;
   if (request.method !== "GET") return null;
   if (path === SIGN_IN) return html(200, `<!DOCTYPE html><html><head><title>Sign in · OpenCode</title></head><body><h1>Sign in</h1></body></html>`);
   const match = /^\/workspace(?:\/([^/]+)(\/billing)?)?\/?$/.exec(path);

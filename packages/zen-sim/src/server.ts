@@ -5,6 +5,7 @@ import { handleChat } from "./chat.ts";
 import { clientIP, type QuotaKeyMode } from "./client-identity.ts";
 import { createClock, type SimClock } from "./clock.ts";
 import { effectiveModels, type SimConfigInput } from "./config.ts";
+import { handleConsole } from "./console-api.ts";
 import { handleDashboard } from "./dashboard.ts";
 import { internalErrorResponse, jsonResponse } from "./errors.ts";
 import { handleGoUsage } from "./go-usage.ts";
@@ -122,7 +123,7 @@ async function route(request: Request, path: string, context: RouteContext): Pro
     if (method === "GET" && rest === "/usage" && endpoint === "go") return handleGoUsage(request, context.state);
     return notFound(request, path);
   }
-  return handleDashboard(request, path, context.state) ?? notFound(request, path);
+  return handleConsole(request, path, context.state) ?? handleDashboard(request, path, context.state) ?? notFound(request, path);
 }
 
 function listModels(state: SimState, endpoint: Endpoint): Response {

@@ -15,6 +15,8 @@ beforeAll(async () => {
     now: "2026-11-20T10:00:00Z",
     config: {
       requestCostUSD: 0.125,
+      // The dashboard before 2026-09-20, when every workspace still had this page (console-api.test.ts has the move).
+      dashboardMigration: "off",
       workspaces: [
         {
           id: WRK,
