@@ -70,13 +70,7 @@ export async function process(input: Input): Promise<Result> {
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
     let failure = attemptFailure(input, attempt, outcome.error, outcome.streamedText)
-    let decision: Decision = input.abortSignal?.aborted
-      ? { action: "stop", reason: "aborted" }
-      : outcome.streamedText
-        ? { action: "stop", reason: "text_streamed" }
-        : input.decide
-        ? input.decide(failure)
-        : { action: "stop", reason: "no_retry_policy" }
+    let decision = decideAfter(input, failure)
     if (decision.action === "retry" && waitedMs + decision.delayMs > timeouts.turnWaitBudgetMs) {
       const spent = new DeadlineError("wait_budget", timeouts.turnWaitBudgetMs, { waitedMs, nextMs: decision.delayMs }, { cause: outcome.error })
       failure = attemptFailure(input, attempt, spent, false)
@@ -89,6 +83,13 @@ export async function process(input: Input): Promise<Result> {
     waitedMs += decision.delayMs
     if (input.abortSignal?.aborted) return failed("aborted")
   }
+}
+
+/** The processor's own stops first (a cancel, text already shown), then the retry policy's call. */
+function decideAfter(input: Input, failure: AttemptFailure): Decision {
+  if (input.abortSignal?.aborted) return { action: "stop", reason: "aborted" }
+  if (failure.streamedText) return { action: "stop", reason: "text_streamed" }
+  return input.decide ? input.decide(failure) : { action: "stop", reason: "no_retry_policy" }
 }
 
 /** The failed attempt with its record, normalized once, without any secret the request carried. */
