@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_GO_MODELS, DEFAULT_ZEN_MODELS } from "./catalogue.ts";
+import { CLOCK_RANGE, inClockRange } from "./clock.ts";
 import { consoleNoGoBodySchema, consoleSessionSchema, dashboardMigrationSchema, workspaceConsoleSchema } from "./console-config.ts";
 import { STALLS } from "./stall.ts";
 
@@ -11,7 +12,10 @@ import { STALLS } from "./stall.ts";
 
 const usd = z.number().finite().min(0);
 const count = z.number().int().min(0);
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO date-time");
+const isoTime = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO date-time")
+  .refine((s) => Number.isNaN(Date.parse(s)) || inClockRange(Date.parse(s)), `out of range: times run ${CLOCK_RANGE}`);
 // Workspace ids end up in URLs and in the hydration key of the billing page.
 const urlSafeId = z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, '_' or '-'");
 const region = z.string().regex(/^[A-Z]{2}$/, "expected a two-letter upper-case country code");
@@ -124,6 +128,8 @@ const faultSchema = z
 
 export const DEFAULT_CLIENT_HEADER_VALUES = ["cli", "desktop", "tui", "app", "vscode"];
 export const DEFAULT_FREE_DAILY_LIMIT = 200;
+/** The longest configured `reply`: far more than any test asserts on, far less than would hurt. */
+export const MAX_REPLY_CHARS = 64 * 1024;
 export const DEFAULT_FALLBACK_DAILY_LIMIT = 20;
 
 const configObject = z.strictObject({
@@ -136,7 +142,8 @@ const configObject = z.strictObject({
   requestCostUSD: usd.default(0.01),
   goRequestCostUSD: usd.default(0.05),
   defaultRegion: region.default("US"),
-  reply: z.string().nullable().default(null),
+  // Streamed a word per chunk: a reply of megabytes would be millions of chunks held in memory.
+  reply: z.string().max(MAX_REPLY_CHARS, `at most ${MAX_REPLY_CHARS} characters (it is streamed a word per chunk)`).nullable().default(null),
   goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
   goLimitStatus: z.number().int().min(200).max(599).default(429),
   // The free tier's client gate (free-tier-gate.ts); "off" is the gateway before 2026-09-17.
