@@ -14,8 +14,8 @@ beforeEach(async () => {
 })
 afterEach(() => install.cleanup())
 
-async function secretsFor(baseURL: string) {
-  await install.writeConfig({ provider: { mine: { npm: "@ai-sdk/openai-compatible", options: { baseURL }, models: { m: {} } } } })
+async function secretsFor(baseURL: string, headers: Record<string, string> = {}) {
+  await install.writeConfig({ provider: { mine: { npm: "@ai-sdk/openai-compatible", options: { baseURL, headers }, models: { m: {} } } } })
   const providers = await Provider.list(install.env)
   return SecretSet.of(Provider.secretsOf(Provider.pick(providers, "mine", "m")))
 }
@@ -34,4 +34,16 @@ test("userinfo is removed as written, decoded and as the Basic credential fetch 
     const out = secrets.remove(`authorization: ${echo}`)
     expect(leakedFragments(out, { password, basic })).toEqual([])
   }
+})
+
+test("a URL-valued header counts by its credentials, a descriptive one not at all: links in messages survive", async () => {
+  const [token, apiKey] = [plantedSecret("ref"), plantedSecret("hdr")]
+  const secrets = await secretsFor("http://127.0.0.1:9/v1", {
+    "HTTP-Referer": `https://pawwork.app/?k=${token}`,
+    "X-Title": "PawWork desktop runtime",
+    "X-Api-Key": apiKey,
+  })
+  const message = "Weekly usage limit reached. Enable usage from your balance: https://opencode.ai/workspace/wrk_1/go (PawWork desktop runtime)"
+  expect(secrets.remove(message)).toBe(message)
+  expect(secrets.remove(`echo ${token} and ${apiKey}`)).toBe("echo [redacted] and [redacted]")
 })

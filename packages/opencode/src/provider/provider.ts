@@ -271,12 +271,29 @@ export async function defaultModel(env: Paths.Env = process.env) {
  * the credentials a base URL may hold (userinfo, query values), each as written and as decoded, since
  * a `+` in a query is a space once decoded but is echoed as `+` or `%2B`, and userinfo as the Basic
  * credential it is sent as.
+ *
+ * A header value that is a URL (OpenRouter's `HTTP-Referer`) counts only by its credentials, like the
+ * base URL, and the few headers that never hold one (`X-Title`, `User-Agent`, ...) not at all: any 8
+ * characters of a secret are removed, and `https://` would take every link out of every message.
  */
 export function secretsOf(resolved: Selection & { install?: { token?: string } }): string[] {
   const { provider } = resolved
-  const out = [provider.credential.key, resolved.install?.token, ...Object.values(provider.headers)]
+  const out = [provider.credential.key, resolved.install?.token, ...urlSecrets(provider.baseURL)]
+  for (const [name, value] of Object.entries(provider.headers)) {
+    if (PLAIN_HEADERS.has(name.toLowerCase())) continue
+    if (/^https?:\/\//i.test(value.trim())) out.push(...urlSecrets(value.trim()))
+    else out.push(value)
+  }
+  return out.filter((s): s is string => typeof s === "string" && s !== "")
+}
+
+// Headers whose value describes the client or the content, never a credential.
+const PLAIN_HEADERS = new Set(["accept", "accept-language", "content-type", "user-agent", "x-title"])
+
+function urlSecrets(raw: string): string[] {
+  const out: string[] = []
   try {
-    const url = new URL(provider.baseURL)
+    const url = new URL(raw)
     out.push(url.username, url.password, ...url.searchParams.values())
     const [user, password] = [decodeURIComponent(url.username), decodeURIComponent(url.password)]
     out.push(user, password)
@@ -286,9 +303,9 @@ export function secretsOf(resolved: Selection & { install?: { token?: string } }
   } catch {
     // not a URL, or a malformed escape in its userinfo: languageModel refuses it before anything is sent
   }
-  const query = provider.baseURL.indexOf("?")
-  if (query >= 0) for (const pair of provider.baseURL.slice(query + 1).split(/[&#]/)) out.push(pair.slice(pair.indexOf("=") + 1))
-  return out.filter((s): s is string => typeof s === "string" && s !== "")
+  const query = raw.indexOf("?")
+  if (query >= 0) for (const pair of raw.slice(query + 1).split(/[&#]/)) out.push(pair.slice(pair.indexOf("=") + 1))
+  return out
 }
 
 // Header values go out as they are written (HTTP trims them): one with a control character inside
