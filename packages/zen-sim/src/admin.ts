@@ -1,3 +1,4 @@
+import { CLOCK_RANGE, inClockRange } from "./clock.ts";
 import { SimConfigError } from "./config.ts";
 import { jsonResponse } from "./errors.ts";
 import type { SimState } from "./state.ts";
@@ -44,11 +45,17 @@ async function setClock(request: Request, state: SimState): Promise<Response> {
   if (set !== undefined && (typeof set !== "string" || Number.isNaN(Date.parse(set)))) {
     return badRequest("set", "expected an ISO date-time");
   }
+  if (typeof set === "string" && !inClockRange(Date.parse(set))) return badRequest("set", `out of range: the clock runs ${CLOCK_RANGE}`);
   if (advanceMs !== undefined && (typeof advanceMs !== "number" || !Number.isFinite(advanceMs))) {
     return badRequest("advanceMs", "expected a finite number");
   }
   const unknown = Object.keys(body).filter((k) => k !== "set" && k !== "advanceMs");
   if (unknown.length > 0) return badRequest(unknown[0] ?? "", "unknown field");
+  // Checked before anything moves, so a refused request leaves the clock where it was.
+  const from = typeof set === "string" ? Date.parse(set) : state.clock.now().getTime();
+  if (typeof advanceMs === "number" && !inClockRange(from + advanceMs)) {
+    return badRequest("advanceMs", `out of range: it would take the clock past what it can show (${CLOCK_RANGE})`);
+  }
   if (typeof set === "string") state.clock.set(set);
   if (typeof advanceMs === "number") state.clock.advance(advanceMs);
   return jsonResponse({ now: state.clock.now().toISOString() });

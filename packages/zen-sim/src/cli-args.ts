@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { CLOCK_RANGE, inClockRange } from "./clock.ts";
 import type { SimConfigInput } from "./config.ts";
 import type { SimOptions } from "./server.ts";
 
@@ -91,6 +92,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
     throw new CliUsageError(`--quota-key: expected "ip" or "install"`);
   }
   if (v.now !== undefined && Number.isNaN(Date.parse(v.now))) throw new CliUsageError("--now: expected an ISO date-time");
+  // Before anything listens: a start the clock cannot show would fail every request.
+  if (v.now !== undefined && !inClockRange(Date.parse(v.now))) throw new CliUsageError(`--now: out of range; the clock runs ${CLOCK_RANGE}`);
 
   const overrides: CliOverrides = {};
   if (v["free-daily-limit"] !== undefined) overrides.freeDailyLimit = count("--free-daily-limit", v["free-daily-limit"]);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { BoundedFileError, nestingTooDeep, readBoundedText } from "./bounded-file.ts";
 import type { CliCommand } from "./cli-args.ts";
 import { parseConfig, SimConfigError, type SimConfigInput, type WorkspaceConfig } from "./config.ts";
 
@@ -35,12 +36,25 @@ export async function buildCliConfig(command: RunCommand): Promise<{ config: Sim
   return { config, keyWorkspaces };
 }
 
+/** A config file is a few KiB; this is far above any real one. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+/** Nesting deeper than this is refused before parsing: the schema's deepest path is a few levels. */
+const MAX_CONFIG_DEPTH = 64;
+
 async function readConfigFile(path: string): Promise<SimConfigInput> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new ConfigFileError(`config file ${path} does not exist`);
+  let text: string;
+  try {
+    text = await readBoundedText(path, MAX_CONFIG_BYTES);
+  } catch (error) {
+    if (error instanceof BoundedFileError) throw new ConfigFileError(`config file ${path} ${error.message}`);
+    throw error;
+  }
+  if (nestingTooDeep(text, MAX_CONFIG_DEPTH) !== undefined) {
+    throw new ConfigFileError(`config file ${path} is nested deeper than ${MAX_CONFIG_DEPTH} levels; check that it is the right file`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await file.text());
+    json = JSON.parse(text);
   } catch {
     // The parser's own message can quote a fragment of the file, which may be a key.
     throw new ConfigFileError(`config file ${path} is not valid JSON`);
