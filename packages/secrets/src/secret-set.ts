@@ -21,6 +21,8 @@ import { normalise } from "./normalise"
 export const REDACTED = "[redacted]"
 /** A shared stretch this long is a leak. */
 export const FRAGMENT = 8
+/** Below this length a value is not treated as a secret at all. */
+export const MIN_SECRET = 6
 
 // Polynomial rolling hash of a window, mod 2^32: TOP is BASE^(FRAGMENT-1), the weight of its first unit.
 const BASE = 0x01000193
@@ -32,8 +34,6 @@ function rollIn(text: string, at: number, hash: number, count: number) {
   for (let k = 0; k < count; k++) h = (Math.imul(h, BASE) + text.charCodeAt(at + k)) >>> 0
   return h
 }
-/** Below this length a value is not treated as a secret at all. */
-export const MIN_SECRET = 6
 
 const NOT_SECRET = new Set(["public"])
 
