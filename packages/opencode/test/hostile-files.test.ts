@@ -38,6 +38,20 @@ async function runCli(args: string[], env: Record<string, string | undefined>, o
   return { stdout, stderr, code, killed: proc.signalCode !== null }
 }
 
+/** `auth set` as the install's owner: nobody when the tests run as root, so permissions apply. */
+async function runCliWithStdin(args: string[], stdin: string) {
+  const command = ["bun", CLI, ...args]
+  const proc = Bun.spawn(isRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...command] : command, {
+    env: install.env as Record<string, string>,
+    stdin: new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 15_000,
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  return { stdout, stderr, code }
+}
+
 async function fifo(file: string) {
   const made = Bun.spawnSync(["mkfifo", file])
   if (made.exitCode !== 0) throw new Error(`mkfifo failed: ${made.stderr.toString()}`)
@@ -187,6 +201,28 @@ describe("auth.json", () => {
     expect(out.code).toBe(1)
     expect(out.stderr).toContain(`${file} cannot be read: permission denied; check the owner/mode of ${file} and of ${install.dataDir}`)
     expect(out.stderr).not.toContain("Unexpected error")
+  })
+})
+
+describe("a read-only data dir", () => {
+  // chmod does not stop root: the CLI then runs as nobody, which owns the install but cannot write there.
+  test.skipIf(isRoot && Bun.which("setpriv") === null)("auth set names the file, permission denied and the directory to fix", async () => {
+    if (isRoot) await chownTree(install.root, 65534)
+    await fs.chmod(install.dataDir, 0o500)
+    const out = await runCliWithStdin(["auth", "set", "opencode"], "k-123456\n")
+    expect(out.code).toBe(1)
+    expect(out.stderr).toContain(`${Auth.filePath(install.env)} cannot be written: permission denied; check the owner/mode of ${install.dataDir}`)
+    expect(out.stderr).not.toContain("Unexpected error")
+  })
+
+  test.skipIf(isRoot && Bun.which("setpriv") === null)("when the data dir cannot even be created, the parent is the one to fix", async () => {
+    await fs.rm(install.dataDir, { recursive: true })
+    if (isRoot) await chownTree(install.root, 65534)
+    const parent = path.dirname(install.dataDir)
+    await fs.chmod(parent, 0o500)
+    const out = await runCliWithStdin(["auth", "set", "opencode"], "k-123456\n")
+    expect(out.code).toBe(1)
+    expect(out.stderr).toContain(`cannot be written: permission denied; check the owner/mode of ${parent}`)
   })
 })
 

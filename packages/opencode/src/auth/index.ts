@@ -86,8 +86,8 @@ export async function remove(providerID: string, env: Paths.Env = process.env): 
 // understand (or considers invalid) is written back exactly as it was instead of being dropped.
 async function update(env: Paths.Env, change: (raw: Record<string, unknown>) => boolean) {
   const file = filePath(env)
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
     await withLock(`${file}.lock`, async () => {
       // A directory, device or FIFO at auth.json is refused before it is read (a FIFO would block);
       // a symlinked auth.json is read and written through its link, which stays.
@@ -99,8 +99,22 @@ async function update(env: Paths.Env, change: (raw: Record<string, unknown>) => 
   } catch (error) {
     if (error instanceof LockTimeoutError) throw new AuthLockError(file)
     if (error instanceof AtomicFile.NotRegularFileError) throw new AuthFileError(file, error.problem)
-    throw error
+    if (RuntimeError.isInstance(error)) throw error
+    throw new AuthFileError(file, writeProblem(file, error))
   }
+}
+
+// A read-only or foreign-owned data dir fails in mkdir, the lock or the rename: say which
+// directory to fix instead of a bare system error.
+function writeProblem(file: string, error: unknown) {
+  const { code, syscall, path: failed } = (error ?? {}) as NodeJS.ErrnoException
+  // Creating the data dir fails in its parent: that is the directory to fix.
+  const dir = syscall === "mkdir" && failed ? path.dirname(failed) : path.dirname(file)
+  if (code === "EACCES" || code === "EPERM") return `cannot be written: permission denied; check the owner/mode of ${dir}`
+  if (code === "EROFS") return `cannot be written: ${dir} is on a read-only file system`
+  if (code === "ENOSPC" || code === "EDQUOT") return "cannot be written: the disk is full"
+  if (code === "ENOTDIR") return "cannot be written: a part of its path is a file, not a directory"
+  return `cannot be written (${code ?? (error instanceof Error ? error.message : String(error))})`
 }
 
 /** The most auth.json may hold: a few keys take a few hundred bytes. */
