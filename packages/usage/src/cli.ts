@@ -316,6 +316,11 @@ async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
     if (!apiKey) throw badArgs("no Go API key: pass --api-key-env <VAR>, set OPENCODE_API_KEY, or save one with `auth set opencode-go`")
   }
   o.secrets.push(apiKey)
+  // Said here, naming the source, rather than as the HTTP client's "invalid header value".
+  if (/[\p{Cc}\p{Cf}]/u.test(apiKey))
+    throw badArgs(
+      `the Go API key${envName !== undefined ? ` in ${clip(envName)}` : ""} contains a control or invisible character (a line break, an escape, a zero-width space) that no HTTP request can carry; set it to the key alone`,
+    )
   const now = io.now?.() ?? Date.now()
   const usage: GoUsage = await fetchGoUsage({ baseURL, apiKey, fetch: io.fetch, now })
   if (o.json) {

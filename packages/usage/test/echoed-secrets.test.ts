@@ -55,3 +55,21 @@ describe("usage go", () => {
     for (const piece of pieces(key)) expect(io.text()).not.toContain(piece)
   })
 })
+
+describe("a key no HTTP request can carry", () => {
+  test("usage go refuses a key with a control or invisible character, naming the variable", async () => {
+    for (const bad of ["\u001b[2J", "\u200b", "\r\nX-Injected: 1"]) {
+      let requests = 0
+      const url = server(() => {
+        requests++
+        return new Response("{}")
+      })
+      const key = planted("gokey")
+      const io = fakeIO({ env: { K: `${key.slice(0, 10)}${bad}${key.slice(10)}` } })
+      expect(await runUsageCommand(["go", "--api-key-env", "K", "--base-url", `${url}/zen/go/v1`], io)).toBe(2)
+      expect(io.text()).toContain("the Go API key in K contains a control or invisible character")
+      expect(requests).toBe(0)
+      for (const piece of pieces(key)) expect(io.text()).not.toContain(piece)
+    }
+  })
+})
