@@ -35,7 +35,7 @@ test("a turn stopped because text had streamed carries stopReason text_streamed"
 
 test("a stalled stream ends the turn with its own kind, by the deadline set in opencode.json", async () => {
   const { code, error, stderr, requests } = await run([{ status: 200, stall: "silence", count: -1 }], {
-    pawwork: { timeouts: { firstByteMs: 500, streamIdleMs: 500 } },
+    pawwork: { timeouts: { firstByteMs: 5_000, streamIdleMs: 500 } },
   })
   expect(code).toBe(1)
   expect(error?.kind).toBe("stream_stalled")

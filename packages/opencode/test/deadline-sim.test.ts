@@ -12,7 +12,9 @@ import type { TestInstall } from "./fixture/install"
 // test's own timeout.
 
 const REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ")
-const SHORT: Partial<SessionDeadline.Timeouts> = { firstByteMs: 500, streamIdleMs: 500, responseMs: 10_000 }
+// One deadline short at a time, the others generous, so a slow machine cannot trip the wrong one.
+const NO_ANSWER: Partial<SessionDeadline.Timeouts> = { firstByteMs: 500, streamIdleMs: 5_000, responseMs: 10_000 }
+const SILENCE: Partial<SessionDeadline.Timeouts> = { firstByteMs: 5_000, streamIdleMs: 500, responseMs: 10_000 }
 
 let sim: Simulator
 let install: TestInstall
@@ -58,7 +60,7 @@ function failed(result: SessionProcessor.Result) {
 
 describe("no answer at all", () => {
   test("ends as first_byte_timeout, is retried once, then stops", async () => {
-    const { result, sleeps, decisions, requests } = await turn([{ status: 200, stall: "no-answer", count: -1 }], SHORT)
+    const { result, sleeps, decisions, requests } = await turn([{ status: 200, stall: "no-answer", count: -1 }], NO_ANSWER)
     const f = failed(result)
     expect(f.failure.kind).toBe("first_byte_timeout")
     expect(f.failure.origin).toBe("network")
@@ -71,7 +73,7 @@ describe("no answer at all", () => {
   })
 
   test("the one retry can succeed", async () => {
-    const { result, requests } = await turn([{ status: 200, stall: "no-answer", count: 1 }], SHORT)
+    const { result, requests } = await turn([{ status: 200, stall: "no-answer", count: 1 }], NO_ANSWER)
     expect(result.ok).toBe(true)
     expect(result.text).toBe(REPLY)
     expect(result.attempts).toBe(2)
@@ -81,7 +83,7 @@ describe("no answer at all", () => {
 
 describe("a response that stops", () => {
   test("headers then silence: stream_stalled, not retried", async () => {
-    const { result, requests } = await turn([{ status: 200, stall: "silence", count: -1 }], SHORT)
+    const { result, requests } = await turn([{ status: 200, stall: "silence", count: -1 }], SILENCE)
     const f = failed(result)
     expect(f.failure.kind).toBe("stream_stalled")
     expect(f.failure.userMessage).toContain("nothing arrived for 500 ms")
@@ -90,14 +92,14 @@ describe("a response that stops", () => {
   })
 
   test("SSE keep-alive comments are not progress: stalled, and not mistaken for no answer", async () => {
-    const { result } = await turn([{ status: 200, stall: "keep-alive", intervalMs: 50, count: -1 }], SHORT)
+    const { result } = await turn([{ status: 200, stall: "keep-alive", intervalMs: 50, count: -1 }], SILENCE)
     const f = failed(result)
     expect(f.failure.kind).toBe("stream_stalled")
     expect(f.failure.message).toContain("streamIdleMs")
   })
 
   test("silence after some text: stalled, and stopped because text had streamed", async () => {
-    const { result, requests } = await turn([{ status: 200, stall: "keep-alive", afterChunks: 3, intervalMs: 50, count: -1 }], SHORT)
+    const { result, requests } = await turn([{ status: 200, stall: "keep-alive", afterChunks: 3, intervalMs: 50, count: -1 }], SILENCE)
     const f = failed(result)
     expect(f.failure.kind).toBe("stream_stalled")
     expect(f.text.length).toBeGreaterThan(0)
@@ -107,8 +109,8 @@ describe("a response that stops", () => {
   })
 
   test("slow tokens: a trickle that never stalls long enough is ended by the response deadline", async () => {
-    // An event every 50 ms keeps well inside the 500 ms idle deadline; the answer would take 2 s.
-    const { result } = await turn([{ status: 200, stall: "trickle", intervalMs: 50, count: -1 }], { ...SHORT, responseMs: 1_000 })
+    // An event every 50 ms never goes quiet for long; the whole answer would take 2 s.
+    const { result } = await turn([{ status: 200, stall: "trickle", intervalMs: 50, count: -1 }], { firstByteMs: 5_000, streamIdleMs: 5_000, responseMs: 1_000 })
     const f = failed(result)
     expect(f.failure.kind).toBe("stream_stalled")
     expect(f.failure.userMessage).toContain("still not finished after 1 s")
@@ -118,7 +120,7 @@ describe("a response that stops", () => {
   })
 
   test("a trickle that finishes inside the deadlines is a normal answer", async () => {
-    const { result } = await turn([{ status: 200, stall: "trickle", intervalMs: 5, count: -1 }], SHORT)
+    const { result } = await turn([{ status: 200, stall: "trickle", intervalMs: 5, count: -1 }], { firstByteMs: 5_000, streamIdleMs: 5_000 })
     expect(result.ok).toBe(true)
     expect(result.text).toBe(REPLY)
   })
@@ -177,7 +179,7 @@ describe("diagnostics", () => {
     const sessionID = Identifier.create("session")
     const requestID = Identifier.ascending("message")
     const hooks = SessionDiagnostics.hooks({ model, sessionID, requestID, env: install.env, log: { append: (r) => void records.push(r as SessionDiagnostics.Entry) } })
-    const result = await SessionProcessor.process({ model, sessionID, requestID, messages: [{ role: "user", content: "hi" }], timeouts: SHORT, ...hooks })
+    const result = await SessionProcessor.process({ model, sessionID, requestID, messages: [{ role: "user", content: "hi" }], timeouts: SILENCE, ...hooks })
     expect(result.ok).toBe(false)
     expect(records).toHaveLength(1)
     expect(records[0]).toMatchObject({

@@ -63,6 +63,8 @@ export class Watch {
   private answered = false
   private last = 0
   private timer: ReturnType<typeof setTimeout> | undefined
+  /** When the armed timer fires, on the `now` clock. */
+  private due = Infinity
 
   constructor(
     private readonly timeouts: Timeouts,
@@ -73,10 +75,17 @@ export class Watch {
     this.arm(Math.min(timeouts.firstByteMs, timeouts.responseMs))
   }
 
-  /** The response is there: from now on silence is measured, not the wait for an answer. */
+  /**
+   * The response is there: from now on silence is measured, not the wait for an answer. Once per
+   * attempt, the timer is brought forward when the silence deadline falls before it.
+   */
   answer() {
     this.answered = true
     this.last = this.now()
+    if (this.timer !== undefined && this.last + this.timeouts.streamIdleMs < this.due) {
+      clearTimeout(this.timer)
+      this.arm(this.timeouts.streamIdleMs)
+    }
   }
 
   /** A stream event arrived. Only the time is stored; the timer catches up when it fires. */
@@ -101,7 +110,9 @@ export class Watch {
   }
 
   private arm(ms: number) {
-    this.timer = setTimeout(this.check, Math.max(1, Math.ceil(ms)))
+    const wait = Math.max(1, Math.ceil(ms))
+    this.due = this.now() + wait
+    this.timer = setTimeout(this.check, wait)
   }
 
   private expire(deadline: "first_byte" | "stream_idle" | "response", ms: number) {
