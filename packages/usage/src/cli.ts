@@ -148,6 +148,14 @@ function clip(s: string): string {
   return t.length > 60 ? `${t.slice(0, 60)}…` : t
 }
 
+/** Said here, naming the source, rather than as the HTTP client's "invalid header value" (the key is never shown). */
+function refuseUnsendable(key: string, what: string, envName: string | undefined) {
+  if (/[\p{Cc}\p{Cf}]/u.test(key))
+    throw badArgs(
+      `${what}${envName !== undefined ? ` in ${clip(envName)}` : ""} contains a control or invisible character (a line break, an escape, a zero-width space) that no HTTP request can carry; set it to the key alone`,
+    )
+}
+
 function badArgs(message: string): UsageError {
   return new UsageError("bad_args", message)
 }
@@ -251,6 +259,7 @@ async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
     apiKey = io.env[keyEnv]?.trim()
     if (!apiKey) throw badArgs(`--api-key-env: environment variable ${clip(keyEnv)} is not set or empty`)
     o.secrets.push(apiKey)
+    refuseUnsendable(apiKey, "the API key", keyEnv)
   } else {
     cookie = await readCookie(flags, io)
     o.secrets.push(...cookieSecrets(cookie))
@@ -316,11 +325,7 @@ async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
     if (!apiKey) throw badArgs("no Go API key: pass --api-key-env <VAR>, set OPENCODE_API_KEY, or save one with `auth set opencode-go`")
   }
   o.secrets.push(apiKey)
-  // Said here, naming the source, rather than as the HTTP client's "invalid header value".
-  if (/[\p{Cc}\p{Cf}]/u.test(apiKey))
-    throw badArgs(
-      `the Go API key${envName !== undefined ? ` in ${clip(envName)}` : ""} contains a control or invisible character (a line break, an escape, a zero-width space) that no HTTP request can carry; set it to the key alone`,
-    )
+  refuseUnsendable(apiKey, "the Go API key", envName)
   const now = io.now?.() ?? Date.now()
   const usage: GoUsage = await fetchGoUsage({ baseURL, apiKey, fetch: io.fetch, now })
   if (o.json) {

@@ -72,4 +72,17 @@ describe("a key no HTTP request can carry", () => {
       for (const piece of pieces(key)) expect(io.text()).not.toContain(piece)
     }
   })
+
+  test("usage zen refuses a service-account key with one too", async () => {
+    let requests = 0
+    const url = server(() => {
+      requests++
+      return new Response("{}")
+    })
+    const key = planted("console")
+    const io = fakeIO({ env: { K: `${key}\u0007` } })
+    expect(await runUsageCommand(["zen", "--api-key-env", "K", "--base-url", url], io)).toBe(2)
+    expect(io.text()).toContain("the API key in K contains a control or invisible character")
+    expect(requests).toBe(0)
+  })
 })
