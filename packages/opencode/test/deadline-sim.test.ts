@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/zen-sim"
 import { Provider } from "../src/provider"
 import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../src/session"
+import * as DiagnosticsFindings from "../src/session/diagnostics-findings"
 import * as Identifier from "../src/id/id"
 import { simInstall } from "./fixture/sim-install"
 import type { TestInstall } from "./fixture/install"
@@ -188,7 +189,11 @@ describe("diagnostics", () => {
       origin: "network",
       action: "stop",
       stopReason: "no_retry_policy",
-      message: "no stream event for 500 ms (streamIdleMs)",
+      message: "streamIdleMs: no stream event for 500 ms",
     })
+    const findings = DiagnosticsFindings.findings(DiagnosticsFindings.group(records))
+    expect(findings[0]).toStartWith(
+      "The answer from opencode/big-pickle stalled (streamIdleMs: no stream event for 500 ms): the turn was stopped by its own deadline",
+    )
   })
 })

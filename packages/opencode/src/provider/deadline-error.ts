@@ -35,12 +35,12 @@ export class DeadlineError extends Error {
 function describe(deadline: Deadline, ms: number, wait: { waitedMs: number; nextMs: number } | undefined) {
   switch (deadline) {
     case "first_byte":
-      return `no response within ${ms} ms (firstByteMs)`
+      return `firstByteMs: no response within ${ms} ms`
     case "stream_idle":
-      return `no stream event for ${ms} ms (streamIdleMs)`
+      return `streamIdleMs: no stream event for ${ms} ms`
     case "response":
-      return `response not finished within ${ms} ms (responseMs)`
+      return `responseMs: response not finished within ${ms} ms`
     case "wait_budget":
-      return `next wait of ${wait?.nextMs ?? 0} ms after ${wait?.waitedMs ?? 0} ms waited would pass the ${ms} ms wait budget (turnWaitBudgetMs)`
+      return `turnWaitBudgetMs: next wait of ${wait?.nextMs ?? 0} ms after ${wait?.waitedMs ?? 0} ms waited would pass the ${ms} ms wait budget`
   }
 }

@@ -214,11 +214,11 @@ function situation(g: Group, last: Failure): string {
       return transient(g, last, `Could not reach ${last.baseURL}${last.upstreamCode ? ` (${last.upstreamCode})` : ""}`, "check the network, proxy/VPN and the baseURL")
     // The deadline kinds' message is the runtime's own line naming the deadline and its setting.
     case "first_byte_timeout":
-      return transient(g, last, `No answer from ${last.baseURL} in time${detail(last)}`, "the provider was overloaded or unreachable, or the network dropped it")
+      return transient(g, last, `No answer from ${last.baseURL} in time${deadline(last)}`, "the provider was overloaded or unreachable, or the network dropped it")
     case "stream_stalled":
-      return `The answer from ${model} stalled${detail(last)}: the turn was stopped by its own deadline, not by the provider.`
+      return `The answer from ${model} stalled${deadline(last)}: the turn was stopped by its own deadline, not by the provider.`
     case "wait_budget_exhausted":
-      return `${model} kept failing${status(last)} and the turn stopped at its wait budget for retries${detail(last)}.`
+      return `${model} kept failing${status(last)}${detail(last)}; the turn stopped at its wait budget for retries.`
   }
 }
 
@@ -295,6 +295,11 @@ function workspace(r: Failure) {
 
 function status(r: Failure) {
   return r.statusCode ? ` (HTTP ${r.statusCode}${r.upstreamType ? ` ${r.upstreamType}` : ""})` : ""
+}
+
+// The runtime's own line for a deadline ("streamIdleMs: no stream event for 120000 ms"), in brackets.
+function deadline(r: Failure) {
+  return r.message ? ` (${r.message})` : ""
 }
 
 function detail(r: Failure) {
