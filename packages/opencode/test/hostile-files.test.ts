@@ -204,6 +204,26 @@ describe("auth.json", () => {
   })
 })
 
+describe("the support bundle", () => {
+  test("a FIFO as opencode.json or install.json is reported in the bundle, not waited on; a JSONC config keeps its shape", async () => {
+    await fifo(Identity.filePath(install.env))
+    const pipe = path.join(install.root, "pipe.json")
+    await fifo(pipe)
+    const out = path.join(install.root, "bundle.json")
+    const first = await runCli(["diagnose", "--bundle", out], { ...install.env, OPENCODE_CONFIG: pipe })
+    expect(first.killed).toBe(false)
+    expect(first.code).toBe(0)
+    const bundle = JSON.parse(await fs.readFile(out, "utf8"))
+    expect(bundle.config).toEqual({ present: true, problem: "unreadable (special)" })
+    expect(bundle.identity).toMatchObject({ persisted: false, problem: "install.json unreadable (special)" })
+
+    await install.writeConfig('{\n  // mine\n  "model": "opencode/big-pickle",\n}\n')
+    const second = await runCli(["diagnose", "--bundle", out, "--force"], install.env)
+    expect(second.code).toBe(0)
+    expect(JSON.parse(await fs.readFile(out, "utf8")).config).toEqual({ present: true, shape: { model: "opencode/big-pickle" } })
+  })
+})
+
 describe("a read-only data dir", () => {
   // chmod does not stop root: the CLI then runs as nobody, which owns the install but cannot write there.
   test.skipIf(isRoot && Bun.which("setpriv") === null)("auth set names the file, permission denied and the directory to fix", async () => {

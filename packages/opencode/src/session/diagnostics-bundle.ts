@@ -1,4 +1,3 @@
-import fs from "node:fs/promises"
 import os from "node:os"
 import { Paths } from "../global"
 import { Config } from "../config"
@@ -9,6 +8,7 @@ import * as AtomicFile from "../util/atomic-file"
 import { RuntimeError } from "../util/error"
 import { fingerprint } from "../util/fingerprint"
 import * as Json from "../util/json"
+import * as ReadFile from "../util/read-file"
 import { redact } from "../util/redact"
 import { bounded } from "../util/scrub"
 import type { Entry } from "./diagnostics"
@@ -114,12 +114,14 @@ async function configShape(env: Paths.Env): Promise<Bundle["config"]> {
   const file = Paths.resolve(env).config
   let text: string
   try {
-    text = await fs.readFile(file, "utf8")
+    // Bounded, regular files only: a FIFO named as the config must not hold the bundle forever.
+    text = (await ReadFile.readText(file, { maxBytes: Config.MAX_BYTES })).text
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    return code === "ENOENT" ? { present: false } : { present: true, problem: `unreadable (${code ?? "error"})` }
+    const reason = error instanceof ReadFile.FileReadError ? error.reason : "other"
+    return reason === "missing" ? { present: false } : { present: true, problem: `unreadable (${reason})` }
   }
-  const json = Json.parse(text)
+  // JSONC, as the runtime reads it: a config with comments is not "invalid" here either.
+  const json = Json.parse(text, { jsonc: true })
   if (!json.ok) return { present: true, problem: `not valid JSON (line ${json.line}, column ${json.column})` }
   return { present: true, shape: redact(json.value) }
 }
@@ -150,10 +152,10 @@ async function identity(env: Paths.Env): Promise<Bundle["identity"]> {
   if (by) return { optedOut: true, optedOutBy: by, persisted: false }
   let text: string
   try {
-    text = await fs.readFile(Identity.filePath(env), "utf8")
+    text = (await ReadFile.readText(Identity.filePath(env), { maxBytes: 64 * 1024 })).text
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    return { optedOut: false, persisted: false, problem: code === "ENOENT" ? "no install.json yet" : `install.json unreadable (${code ?? "error"})` }
+    const reason = error instanceof ReadFile.FileReadError ? error.reason : "other"
+    return { optedOut: false, persisted: false, problem: reason === "missing" ? "no install.json yet" : `install.json unreadable (${reason})` }
   }
   const json = Json.parse(text)
   const parsed = json.ok ? Identity.FileContents.safeParse(json.value) : undefined
