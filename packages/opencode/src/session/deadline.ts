@@ -60,6 +60,8 @@ export class Watch {
   expired: DeadlineError | undefined
   private readonly controller = new AbortController()
   private readonly started: number
+  // No answer at all is a first-byte timeout even when responseMs is the shorter of the two.
+  private readonly firstByteMs: number
   private answered = false
   private last = 0
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -72,7 +74,8 @@ export class Watch {
   ) {
     this.signal = this.controller.signal
     this.started = now()
-    this.arm(Math.min(timeouts.firstByteMs, timeouts.responseMs))
+    this.firstByteMs = Math.min(timeouts.firstByteMs, timeouts.responseMs)
+    this.arm(this.firstByteMs)
   }
 
   /**
@@ -102,8 +105,8 @@ export class Watch {
     this.timer = undefined
     const now = this.now()
     const t = this.timeouts
-    const left = this.answered ? this.last + t.streamIdleMs - now : this.started + t.firstByteMs - now
-    if (left <= 0) return this.expire(this.answered ? "stream_idle" : "first_byte", this.answered ? t.streamIdleMs : t.firstByteMs)
+    const left = this.answered ? this.last + t.streamIdleMs - now : this.started + this.firstByteMs - now
+    if (left <= 0) return this.expire(this.answered ? "stream_idle" : "first_byte", this.answered ? t.streamIdleMs : this.firstByteMs)
     const responseLeft = this.started + t.responseMs - now
     if (responseLeft <= 0) return this.expire("response", t.responseMs)
     this.arm(Math.min(left, responseLeft))
