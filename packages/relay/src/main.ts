@@ -1,0 +1,66 @@
+#!/usr/bin/env bun
+/** `bun run relay --config <file>`: the relay as a standalone server. */
+import { applyOverrides, CliUsageError, parseCliArgs, USAGE } from "./cli-args"
+import { parseConfig, RelayConfigError } from "./config"
+import { MissingUpstreamKeyError, startRelay } from "./server"
+
+const EXIT_USAGE = 2
+
+class ConfigFileError extends Error {
+  override readonly name = "ConfigFileError"
+}
+
+async function readConfigFile(path: string): Promise<unknown> {
+  const file = Bun.file(path)
+  if (!(await file.exists())) throw new ConfigFileError(`config file ${path} does not exist`)
+  if (file.size > 1024 * 1024) throw new ConfigFileError(`config file ${path} is larger than 1 MiB`)
+  try {
+    return JSON.parse(await file.text())
+  } catch {
+    // The parser's message can quote a piece of the file.
+    throw new ConfigFileError(`config file ${path} is not valid JSON`)
+  }
+}
+
+async function main(argv: string[]) {
+  const command = parseCliArgs(argv)
+  if (command.kind === "help") {
+    console.log(USAGE)
+    return
+  }
+  const base = command.configFile === undefined ? {} : await readConfigFile(command.configFile)
+  if (typeof base !== "object" || base === null || Array.isArray(base)) throw new ConfigFileError(`config file ${command.configFile} must hold a JSON object`)
+  let config
+  try {
+    config = parseConfig(applyOverrides(base as Record<string, unknown>, command.overrides))
+  } catch (error) {
+    if (error instanceof RelayConfigError) throw new ConfigFileError(`invalid configuration${command.configFile ? ` (${command.configFile} and flags)` : ""}: ${error.message}`)
+    throw error
+  }
+  const relay = await startRelay({ config })
+  console.log(`pawwork relay listening on ${relay.url}`)
+  console.log(`  upstream: ${new URL(config.upstream.baseURL).origin} (key from $${config.upstream.keyEnv}), models: ${config.models.join(", ")}`)
+  const l = config.limits
+  console.log(
+    `  per UTC day: ${l.installDailyRequests ?? "unlimited"} requests per install, ${l.ipDailyRequests ?? "unlimited"} per address, ${l.newInstallsPerIp ?? "unlimited"} new installs per address; redis ${config.redisUrl.replace(/\/\/[^@/]*@/, "//…@")} (${config.redisPolicy})`,
+  )
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    await relay.stop()
+    process.exit(0)
+  }
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliUsageError) console.error(`relay: ${error.message}\n\n${USAGE}`)
+  else if (error instanceof ConfigFileError || error instanceof MissingUpstreamKeyError) console.error(`relay: ${error.message}`)
+  else {
+    console.error(`relay: could not start: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  }
+  process.exit(EXIT_USAGE)
+})
