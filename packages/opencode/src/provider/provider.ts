@@ -276,7 +276,7 @@ export async function defaultModel(env: Paths.Env = process.env) {
  * base URL, and the few headers that never hold one (`X-Title`, `User-Agent`, ...) not at all: any 8
  * characters of a secret are removed, and `https://` would take every link out of every message.
  */
-export function secretsOf(resolved: Selection & { install?: { token?: string } }): string[] {
+export function secretsOf(resolved: { provider: Info; install?: { token?: string } }): string[] {
   const { provider } = resolved
   const out = [provider.credential.key, resolved.install?.token, ...urlSecrets(provider.baseURL)]
   for (const [name, value] of Object.entries(provider.headers)) {

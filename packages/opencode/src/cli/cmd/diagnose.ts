@@ -2,6 +2,7 @@ import { SessionDiagnostics } from "../../session"
 import * as DiagnosticsRead from "../../session/diagnostics-read"
 import * as DiagnosticsFindings from "../../session/diagnostics-findings"
 import * as DiagnosticsBundle from "../../session/diagnostics-bundle"
+import * as KnownSecrets from "../../session/known-secrets"
 import * as Args from "../args"
 import type { IO } from "../io"
 
@@ -47,10 +48,14 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const files: string[] = []
   // The default log directory is only created by the first write: missing, it is simply empty.
   for (const target of targets) files.push(...(await DiagnosticsRead.locate(target, { missingIsEmpty: !positionals.length })))
-  const { entries, skipped } = await DiagnosticsRead.read(files, {
+  const read = await DiagnosticsRead.read(files, {
     ...(values.session !== undefined ? { sessionID: values.session } : {}),
     ...(since !== undefined ? { since } : {}),
   })
+  const { skipped } = read
+  // Records this version writes hold no secret; one written before, or by hand, may.
+  const secrets = await KnownSecrets.of(io.env)
+  const entries = read.entries.map((entry) => KnownSecrets.remove(entry, secrets))
   const identityLog = await DiagnosticsRead.readIdentityLogs(DiagnosticsRead.identityLogsBeside(files))
   const groups = DiagnosticsFindings.group(entries)
   const findings = [...DiagnosticsFindings.findings(groups), ...DiagnosticsFindings.identityFindings(entries, identityLog.events)]
