@@ -9,6 +9,8 @@ import { makeInstall, plantedSecret, runCli, type TestInstall } from "./fixture/
 const FIXTURES = path.join(import.meta.dir, "..", "..", "usage", "test", "fixtures")
 const goKey = plantedSecret("sk-go")
 const cookie = plantedSecret("cookie")
+const consoleSession = plantedSecret("console")
+const serviceKey = plantedSecret("oc_sk")
 let sim: Simulator
 let install: TestInstall
 
@@ -19,12 +21,13 @@ beforeAll(async () => {
         {
           id: "wrk_01K6XGM22R6FM8JVABE9XDQXGH",
           balanceUSD: 22,
-          members: [{ userID: "usr_1", role: "admin", keys: [goKey], cookie, go: { limits: { "5 hour": 12 } } }],
+          console: { serviceAccountKeys: [serviceKey] },
+          members: [{ userID: "usr_1", role: "admin", keys: [goKey], cookie, consoleSession, go: { limits: { "5 hour": 12 } } }],
         },
       ],
     },
   })
-  install = await makeInstall({ ZEN_COOKIE: `auth=${cookie}` })
+  install = await makeInstall({ ZEN_COOKIE: `auth=${cookie}`, CONSOLE_COOKIE: `__Host-console_session=${consoleSession}; auth=${cookie}`, SERVICE_KEY: serviceKey })
 })
 afterAll(async () => {
   await sim.stop()
@@ -40,10 +43,29 @@ describe("cli usage", () => {
     expect(json).toHaveProperty("reload.enabled")
   })
 
-  test("zen against the simulator's billing page, with the cookie from an env var", async () => {
-    const out = await runCli(["usage", "zen", "--cookie-env", "ZEN_COOKIE", "--base-url", sim.url, "--json"], install.env)
+  test("zen against the simulator's console, with the session cookie from an env var", async () => {
+    const out = await runCli(["usage", "zen", "--cookie-env", "CONSOLE_COOKIE", "--base-url", sim.url, "--json"], install.env)
     expect(out.code).toBe(0)
-    expect(JSON.parse(out.stdout)).toMatchObject({ workspaceID: "wrk_01K6XGM22R6FM8JVABE9XDQXGH", balanceUSD: 22 })
+    const json = JSON.parse(out.stdout)
+    expect(json).toMatchObject({ org: { id: "wrk_01K6XGM22R6FM8JVABE9XDQXGH" }, balance: { usd: "22.00", microCents: "2200000000" }, go: { subscribed: true } })
+    expect(json.go.fiveHour.limit.usd).toBe("12.00")
+    expect(out.stdout + out.stderr).not.toContain(cookie)
+    expect(out.stdout + out.stderr).not.toContain(consoleSession)
+  })
+
+  test("zen by service-account key, human output", async () => {
+    const out = await runCli(["usage", "zen", "--api-key-env", "SERVICE_KEY", "--base-url", sim.url], install.env)
+    expect(out.code).toBe(0)
+    expect(out.stdout).toContain("Balance            $22.00  prepaid")
+    expect(out.stdout).toMatch(/5 hours +\[-{20}\] +0%  \$0\.00 of \$12\.00/)
+    expect(out.stdout + out.stderr).not.toContain(serviceKey)
+  })
+
+  test("zen with only the old auth cookie of a migrated workspace: console_moved and the command that works", async () => {
+    const out = await runCli(["usage", "zen", "--cookie-env", "ZEN_COOKIE", "--base-url", sim.url], install.env)
+    expect(out.code).toBe(1)
+    expect(out.stderr).toContain("error [console_moved]")
+    expect(out.stderr).toContain("usage zen --cookie-file")
     expect(out.stdout + out.stderr).not.toContain(cookie)
   })
 
