@@ -43,3 +43,10 @@ test("an abandoned lock is broken whatever its pid says", async () => {
   await oldLock(lock, process.pid, 10 * 60_000)
   expect(await withLock(lock, async () => "ran")).toBe("ran")
 })
+
+test("a FIFO at the lock's path: the waiter times out instead of blocking on it", async () => {
+  const lock = path.join(dir, "fifo.lock")
+  expect(Bun.spawnSync(["mkfifo", lock]).exitCode).toBe(0)
+  await expect(withLock(lock, async () => "ran", { waitMs: 50 })).rejects.toBeInstanceOf(LockTimeoutError)
+  expect((await fs.lstat(lock)).isFIFO()).toBe(true)
+})

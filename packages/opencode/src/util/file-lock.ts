@@ -1,4 +1,5 @@
 import fs from "node:fs/promises"
+import * as ReadFile from "./read-file"
 
 /** A lock this old whose holder process is gone was left by a crash. */
 const STALE_MS = 10_000
@@ -42,15 +43,24 @@ export async function withLock<T>(lockFile: string, body: () => Promise<T>, opti
 }
 
 async function breakIfStale(lockFile: string): Promise<boolean> {
-  const [stat, content] = await Promise.all([fs.stat(lockFile).catch(() => undefined), fs.readFile(lockFile, "utf8").catch(() => undefined)])
+  const [stat, content] = await Promise.all([fs.stat(lockFile).catch(() => undefined), readLock(lockFile)])
   if (!stat || content === undefined) return false
   const age = Date.now() - stat.mtimeMs
   if (age <= STALE_MS) return false
   if (age <= ABANDONED_MS && ownerRunning(content)) return false
   // Another waiter may have broken it and taken a fresh lock since we looked: only remove what we judged.
-  if ((await fs.readFile(lockFile, "utf8").catch(() => undefined)) !== content) return false
+  if ((await readLock(lockFile)) !== content) return false
   await fs.unlink(lockFile).catch(() => {})
   return true
+}
+
+// A lock holds a pid and a time: read a few bytes of a regular file only, so a FIFO or device put
+// at the lock's path makes the waiter time out (and say which lock to remove) instead of hanging.
+function readLock(lockFile: string) {
+  return ReadFile.readText(lockFile, { maxBytes: 256, truncate: true }).then(
+    (read) => read.text,
+    () => undefined,
+  )
 }
 
 function ownerRunning(content: string) {
