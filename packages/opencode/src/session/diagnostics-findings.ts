@@ -229,6 +229,8 @@ function transient(g: Group, last: Failure, what: string, note: string): string 
   if (last.stopReason === "wait_too_long")
     return `${what}, not retried: asked to wait ${last.resetAt ? `until ${resetText(last.resetAt, last.time)}` : "too long"}${tail}.`
   if (last.action === "retry") return `${what}; a retry was pending when the log ends${tail}.`
+  // Recorded by the fetch layer (src/integration/), which never retries: the host's own policy decided.
+  if (last.stopReason === "returned_to_host") return `${what}, ${plural(last.attempt, "attempt")} seen at the fetch level; the host's own retry policy decided what came next${tail}.`
   return `${what}, the turn ended after ${plural(last.attempt, "attempt")}${tail}.`
 }
 
@@ -245,6 +247,8 @@ function rejected(r: Failure): string {
       return `Anonymous access rejected for ${r.providerID}/${r.modelID}${code}: this model needs a key (\`auth set ${r.providerID}\`).`
     case "none":
       return `Request without a key rejected${code}: configure a key for ${r.providerID}.`
+    case "host":
+      return `Key sent by the host program (${r.keyFingerprint ?? "no fingerprint"}) rejected${code}: fix the key in that program's settings.`
   }
 }
 
@@ -262,6 +266,8 @@ export function via(r: Pick<Failure, "authSource" | "authEnvVar" | "keyFingerpri
       return `with the key from opencode.json${fp}`
     case "none":
       return "without a key"
+    case "host":
+      return `with the host program's own key${fp}`
   }
 }
 
@@ -274,6 +280,8 @@ function subject(r: Failure): string {
       return `Env key ${r.authEnvVar ?? "variable"}${fp}`
     case "config":
       return `Key in opencode.json${fp}`
+    case "host":
+      return `The host program's key${fp}`
     default:
       return "The account"
   }

@@ -23,7 +23,9 @@ import type { AttemptFailure, Decision, Hooks } from "./processor"
 export const FILE_NAME = "provider.jsonl"
 export const MESSAGE_MAX = 300
 
-export const AuthSource = z.enum(["config", "auth", "env", "public", "none"])
+// `host`: written only by the fetch layer (src/integration/): a key the host program sent that is
+// none of the keys the runtime knows (opencode.json, auth.json, OPENCODE_API_KEY).
+export const AuthSource = z.enum(["config", "auth", "env", "public", "none", "host"])
 
 // Shared by both events: which request, which model, which credential path, which identity.
 const identity = {

@@ -1,0 +1,3 @@
+export * as FetchLayer from "./fetch-layer"
+export * as FetchLayerSettings from "./settings"
+export * as GatewayHosts from "./gateway-hosts"
