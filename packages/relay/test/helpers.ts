@@ -120,6 +120,7 @@ export async function startUpstream(key: string, options: { now?: string } = {})
     frozenClock: true,
     config: {
       freeDailyLimit: 1_000_000,
+      fallbackDailyLimit: 1_000_000,
       paidRateLimitPerMinute: 1_000_000,
       workspaces: [{ id: "wrk_relay", balanceUSD: 1_000_000, members: [{ userID: "usr_relay", role: "admin", keys: [key] }] }],
     },
@@ -189,7 +190,8 @@ export interface ChatOptions {
 
 export function chat(relay: Relay | string, o: ChatOptions = {}): Promise<Response> {
   const base = typeof relay === "string" ? relay : relay.url
-  const headers: Record<string, string> = { "content-type": "application/json", ...o.headers }
+  // What an OpenCode client sends about itself; the relay passes it on.
+  const headers: Record<string, string> = { "content-type": "application/json", "x-opencode-client": "cli", ...o.headers }
   if (o.install !== null) headers["x-pawwork-install"] = o.install ?? installToken()
   if (o.ip) headers["x-real-ip"] = o.ip
   return fetch(`${base}/v1/chat/completions`, {
