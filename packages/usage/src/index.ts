@@ -17,3 +17,6 @@ export {
   relativeTime,
 } from "./render.ts"
 export type { FetchLike } from "./http.ts"
+export { readZenUsage, CONSOLE_PATHS, type ZenUsage, type ReadZenUsageOptions } from "./console/read.ts"
+export { zenUsageJson, renderZenUsageHuman } from "./console/render.ts"
+export { microCentsToUSD, usdToMicroCents, formatUSD, percentOf } from "./console/money.ts"
