@@ -57,6 +57,49 @@ export const Timeouts = z.strictObject(
 )
 export type Timeouts = z.infer<typeof Timeouts>
 
+/**
+ * `pawwork.quota`: the Go threshold warnings and the cache of remote usage figures (quota/,
+ * docs/status.md). Strict, like timeouts: a misspelt setting that silently did nothing would leave
+ * the user unwarned.
+ */
+export const QuotaSettings = z.strictObject(
+  {
+    /** Percent marks that warn once per window period; `false` turns warnings (and "restored" notices) off. */
+    thresholds: z
+      .union([
+        z.literal(false),
+        z
+          .array(z.number({ error: "expected a percent between 1 and 100" }).int({ error: "expected a whole percent" }).min(1).max(100), {
+            error: "expected a list of percents such as [50, 80, 95], or false",
+          })
+          .max(10, { error: "at most 10 thresholds" }),
+      ], { error: "expected a list of percents such as [50, 80, 95], or false" })
+      .optional(),
+    /** How old cached remote figures (Go meters, Zen balance) may be before they are fetched again. */
+    cacheMaxAgeSec: z
+      .number({ error: "expected a number of seconds, for example 300" })
+      .int({ error: "expected a whole number of seconds" })
+      .min(0, { error: "must be at least 0 (seconds)" })
+      .max(86_400, { error: "must be at most 86400 (a day, in seconds)" })
+      .optional(),
+    /** Where `status` reads the Zen balance and 30-day spend (the console API, as `usage zen` does). */
+    console: z
+      .strictObject(
+        {
+          cookieFile: z.string().min(1).optional(),
+          cookieEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+          apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+          org: z.string().regex(/^(?:org|wrk)_[0-9A-Za-z]{1,64}$/, { error: "expected an org id (org_… or wrk_…)" }).optional(),
+          baseURL: z.url({ protocol: /^https?$/ }).optional(),
+        },
+        { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}; the fields are cookieFile, cookieEnv, apiKeyEnv, org and baseURL` : undefined) },
+      )
+      .optional(),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}; the fields are thresholds, cacheMaxAgeSec and console` : undefined) },
+)
+export type QuotaSettings = z.infer<typeof QuotaSettings>
+
 export const Info = z
   .object({
     $schema: z.string().optional(),
@@ -69,6 +112,8 @@ export const Info = z
         installIdentity: z.boolean().optional(),
         /** How long a turn waits on the provider; defaults and reasons in session/deadline.ts and docs/deadlines.md. */
         timeouts: Timeouts.optional(),
+        /** Quota warnings and status (quota/, docs/status.md). */
+        quota: QuotaSettings.optional(),
       })
       .passthrough()
       .optional(),

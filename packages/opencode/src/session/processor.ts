@@ -33,6 +33,11 @@ export interface Hooks {
   onFailure?: (failure: AttemptFailure, decision: Decision) => void
   /** After the attempt that succeeded. */
   onSuccess?: (attempt: number, usage: LanguageModelUsage | undefined) => void
+  /**
+   * Once, before the first attempt. Synchronous: whatever it starts (quota/turn.ts refreshes usage
+   * meters) runs beside the request and never delays it.
+   */
+  onTurnStart?: () => void
 }
 
 export interface Input extends SessionLLM.StreamInput, Hooks {
@@ -58,6 +63,9 @@ export type Result =
  */
 export async function process(input: Input): Promise<Result> {
   const timeouts = SessionDeadline.resolve(input.timeouts)
+  try {
+    input.onTurnStart?.()
+  } catch {}
   let text = ""
   let waitedMs = 0
   for (let attempt = 1; ; attempt++) {

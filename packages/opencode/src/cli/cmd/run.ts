@@ -1,6 +1,7 @@
 import { Config } from "../../config"
 import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
 import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
+import { QuotaRecorder, QuotaTurn } from "../../quota"
 import * as Identifier from "../../id/id"
 import * as Args from "../args"
 import type { IO } from "../io"
@@ -41,9 +42,12 @@ export async function run(argv: string[], io: IO): Promise<number> {
 
   const { providerID, modelID } = values.model ? Provider.parseModel(values.model) : await Provider.defaultModel(io.env)
   const model = await Provider.getModel(providerID, modelID, io.env)
-  const timeouts = (await Config.load(io.env)).info.pawwork?.timeouts
+  const pawwork = (await Config.load(io.env)).info.pawwork
+  const timeouts = pawwork?.timeouts
   const requestID = Identifier.ascending("message")
   const diagnostics = SessionDiagnostics.hooks({ model, sessionID, requestID, env: io.env })
+  // Counted in the quota ledger; Go meters checked against the thresholds beside the request.
+  const quota = QuotaTurn.forTurn({ model, env: io.env, settings: pawwork?.quota, onWarning: (text) => io.stderr(text + "\n") })
   const result = await SessionProcessor.process({
     model,
     sessionID,
@@ -52,14 +56,19 @@ export async function run(argv: string[], io: IO): Promise<number> {
     ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
     decide: SessionRetry.policy(),
     ...(timeouts ? { timeouts } : {}),
-    onSuccess: diagnostics.onSuccess,
+    onTurnStart: quota.onTurnStart,
+    onSuccess: (attempt, usage) => {
+      diagnostics.onSuccess?.(attempt, usage)
+      quota.onSuccess(attempt, usage)
+    },
     onFailure: (failure, decision) => {
       diagnostics.onFailure?.(failure, decision)
+      quota.onFailure(failure, decision)
       if (decision.action === "retry")
         io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.maxAttempts(failure.info.kind)) + "\n")
     },
   })
-  await SessionDiagnostics.flush()
+  await Promise.all([SessionDiagnostics.flush(), quota.settled().then(() => QuotaRecorder.flushAll())])
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
     throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason: result.stopReason })

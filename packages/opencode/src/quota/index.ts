@@ -1,0 +1,6 @@
+export * as QuotaLedger from "./ledger"
+export * as QuotaRecorder from "./recorder"
+export * as QuotaMeters from "./meters"
+export * as QuotaWindows from "./windows"
+export * as QuotaAlerts from "./alerts"
+export * as QuotaTurn from "./turn"

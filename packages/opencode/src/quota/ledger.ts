@@ -1,0 +1,245 @@
+import fs from "node:fs/promises"
+import path from "node:path"
+import { z } from "zod"
+import { Paths } from "../global"
+import * as AtomicFile from "../util/atomic-file"
+import * as ReadFile from "../util/read-file"
+import { withLock } from "../util/file-lock"
+
+/**
+ * The local quota ledger: what this install sent to OpenCode's gateway providers and what came
+ * back, per UTC day and per provider/model/auth source, plus the last refusal of each quota kind
+ * with its reset. OpenCode publishes no free allowance and sends no rate-limit headers, so this is
+ * the only record of "how much have I used today" that exists. One JSON file per install,
+ * `<data>/quota/ledger.json`, mode 0600, replaced atomically under a lock so several processes
+ * add to it without losing each other's counts.
+ *
+ * It holds counts, kinds, model ids, auth-source tags and times: never a key, a fingerprint, a
+ * prompt or an answer. A file that does not parse is moved aside (`ledger.damaged.json`) and
+ * replaced with a fresh one carrying a note; a request never fails because of the ledger.
+ */
+
+export const FILE_NAME = "ledger.json"
+export const DAMAGED_NAME = "ledger.damaged.json"
+/** Far above a month of rows; far below what would slow a read. */
+export const MAX_BYTES = 512 * 1024
+/** UTC days kept; older ones are dropped on the next write. */
+export const KEEP_DAYS = 35
+/** Rows of one day; requests beyond are counted under the model id OTHER_MODEL. */
+export const MAX_ROWS_PER_DAY = 64
+export const OTHER_MODEL = "(other)"
+export const MAX_NOTES = 5
+const MAX_REFUSALS = 64
+
+/** Refusals whose latest occurrence (and reset) the ledger keeps: spent quotas and client gates. */
+export const QUOTA_KINDS = [
+  "free_usage_limit",
+  "go_usage_limit",
+  "subscription_usage_limit",
+  "credits_exhausted",
+  "spend_limit",
+  "free_tier_gated",
+  "client_outdated",
+] as const
+export type QuotaKind = (typeof QUOTA_KINDS)[number]
+const QUOTA_KIND_SET: ReadonlySet<string> = new Set(QUOTA_KINDS)
+export function isQuotaKind(kind: string): kind is QuotaKind {
+  return QUOTA_KIND_SET.has(kind)
+}
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const time = z.iso.datetime()
+const AuthSource = z.enum(["config", "auth", "env", "public", "none"])
+const DayKey = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+
+export const Row = z.object({
+  providerID: z.string().min(1).max(128),
+  modelID: z.string().min(1).max(256),
+  authSource: AuthSource,
+  sent: count,
+  answered: count,
+  /** Failed attempts by normalized kind (ProviderError.Kind; a newer runtime's kinds are kept as written). */
+  failed: z.record(z.string().max(64), count).refine((r) => Object.keys(r).length <= 64, "at most 64 kinds"),
+})
+export type Row = z.infer<typeof Row>
+
+export const Refusal = z.object({
+  providerID: z.string().min(1).max(128),
+  modelID: z.string().min(1).max(256),
+  authSource: AuthSource,
+  kind: z.string().min(1).max(64),
+  at: time,
+  resetAt: time.nullable(),
+  /** The Go window the gateway named ("5 hour", "weekly", "monthly"), when it did. */
+  limitName: z.string().max(32).nullable(),
+})
+export type Refusal = z.infer<typeof Refusal>
+
+export const Answered = z.object({
+  providerID: z.string().min(1).max(128),
+  modelID: z.string().min(1).max(256),
+  authSource: AuthSource,
+  at: time,
+})
+export type Answered = z.infer<typeof Answered>
+
+export const Note = z.object({ at: time, text: z.string().max(500) })
+
+export const File = z
+  .object({
+    version: z.literal(1),
+    /** UTC day → `provider/model auth` → counts. */
+    days: z.record(DayKey, z.record(z.string().max(512), Row)),
+    /** `provider auth kind` → the latest refusal of that quota kind. */
+    lastRefusals: z.record(z.string().max(256), Refusal),
+    /** `provider auth` → the latest answered request, to tell whether a refusal still holds. */
+    lastAnswered: z.record(z.string().max(256), Answered),
+    notes: z.array(Note).max(MAX_NOTES),
+  })
+  .passthrough()
+export type File = z.infer<typeof File>
+
+export function empty(): File {
+  return { version: 1, days: {}, lastRefusals: {}, lastAnswered: {}, notes: [] }
+}
+
+/** One finished attempt, as the processor reports it. */
+export type Event = {
+  at: number
+  providerID: string
+  modelID: string
+  authSource: z.infer<typeof AuthSource>
+} & ({ outcome: "answered" } | { outcome: "failed"; kind: string; resetAt: string | null; limitName: string | null })
+
+export function dir(env: Paths.Env = process.env) {
+  return path.join(Paths.resolve(env).data, "quota")
+}
+
+export function filePath(env: Paths.Env = process.env) {
+  return path.join(dir(env), FILE_NAME)
+}
+
+/** "2026-11-21" for any moment of that UTC day. */
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10)
+}
+
+export const rowKey = (e: Pick<Event, "providerID" | "modelID" | "authSource">) => `${e.providerID}/${e.modelID} ${e.authSource}`
+export const refusalKey = (providerID: string, authSource: string, kind: string) => `${providerID} ${authSource} ${kind}`
+export const answeredKey = (providerID: string, authSource: string) => `${providerID} ${authSource}`
+
+/** Adds one event to `ledger` (in place). Pure apart from that: the caller decides when it is written. */
+export function apply(ledger: File, event: Event) {
+  const day = (ledger.days[utcDay(event.at)] ??= {})
+  let key = rowKey(event)
+  let modelID = event.modelID
+  if (!day[key] && Object.keys(day).length >= MAX_ROWS_PER_DAY) {
+    modelID = OTHER_MODEL
+    key = rowKey({ ...event, modelID })
+  }
+  const row = (day[key] ??= { providerID: event.providerID, modelID, authSource: event.authSource, sent: 0, answered: 0, failed: {} })
+  row.sent++
+  const iso = new Date(event.at).toISOString()
+  if (event.outcome === "answered") {
+    row.answered++
+    const k = answeredKey(event.providerID, event.authSource)
+    if (!ledger.lastAnswered[k] || ledger.lastAnswered[k].at <= iso)
+      ledger.lastAnswered[k] = { providerID: event.providerID, modelID: event.modelID, authSource: event.authSource, at: iso }
+    return
+  }
+  if (row.failed[event.kind] !== undefined || Object.keys(row.failed).length < 64) row.failed[event.kind] = (row.failed[event.kind] ?? 0) + 1
+  if (!isQuotaKind(event.kind)) return
+  const k = refusalKey(event.providerID, event.authSource, event.kind)
+  if (ledger.lastRefusals[k] && ledger.lastRefusals[k].at > iso) return
+  ledger.lastRefusals[k] = {
+    providerID: event.providerID,
+    modelID: event.modelID,
+    authSource: event.authSource,
+    kind: event.kind,
+    at: iso,
+    resetAt: event.resetAt,
+    limitName: event.limitName,
+  }
+}
+
+/** Drops days older than KEEP_DAYS before `now` and the oldest refusals past the cap. */
+export function prune(ledger: File, now: number) {
+  const oldest = utcDay(now - (KEEP_DAYS - 1) * 86_400_000)
+  for (const day of Object.keys(ledger.days)) if (day < oldest) delete ledger.days[day]
+  const refusals = Object.entries(ledger.lastRefusals)
+  if (refusals.length > MAX_REFUSALS) {
+    refusals.sort((a, b) => (a[1].at < b[1].at ? 1 : -1))
+    ledger.lastRefusals = Object.fromEntries(refusals.slice(0, MAX_REFUSALS))
+  }
+  const answered = Object.entries(ledger.lastAnswered)
+  if (answered.length > MAX_REFUSALS) {
+    answered.sort((a, b) => (a[1].at < b[1].at ? 1 : -1))
+    ledger.lastAnswered = Object.fromEntries(answered.slice(0, MAX_REFUSALS))
+  }
+  if (ledger.notes.length > MAX_NOTES) ledger.notes = ledger.notes.slice(-MAX_NOTES)
+}
+
+export type ReadResult = { ledger: File; damaged?: string }
+
+/**
+ * Reads the ledger without changing anything: a missing file is an empty ledger, a damaged one is
+ * an empty ledger with `damaged` saying why (the next write replaces it). Anything else that keeps
+ * it from being read (a directory in its place, permissions) is thrown as a FileReadError.
+ */
+export async function read(file: string): Promise<ReadResult> {
+  let text: string
+  try {
+    text = (await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text
+  } catch (error) {
+    if (error instanceof ReadFile.FileReadError) {
+      if (error.reason === "missing") return { ledger: empty() }
+      if (error.reason === "too_large") return { ledger: empty(), damaged: `it is larger than ${ReadFile.formatBytes(MAX_BYTES)}` }
+    }
+    throw error
+  }
+  return parse(text)
+}
+
+export function parse(text: string): ReadResult {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return { ledger: empty(), damaged: "it is not valid JSON" }
+  }
+  const parsed = File.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.length ? issue.path.map(String).join(".").slice(0, 120) : "(top level)"
+    return { ledger: empty(), damaged: `${where}: ${(issue?.message ?? "unexpected content").slice(0, 120)}` }
+  }
+  return { ledger: parsed.data }
+}
+
+/** How long a writer waits for another process's update before trying again later. */
+export const LOCK_WAIT_MS = 2_000
+
+/**
+ * Adds `events` to the ledger file, under its lock: read, add, prune, write atomically (0600). A
+ * damaged file is moved aside and replaced by a fresh ledger that says so.
+ */
+export async function add(file: string, events: readonly Event[], now: number, lockWaitMs = LOCK_WAIT_MS) {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  await withLock(
+    `${file}.lock`,
+    async () => {
+      const { ledger, damaged } = await read(file)
+      if (damaged) {
+        await fs.rename(file, path.join(path.dirname(file), DAMAGED_NAME)).catch(() => {})
+        ledger.notes.push({
+          at: new Date(now).toISOString(),
+          text: `The ledger could not be read (${damaged}) and was replaced; its earlier counts are lost. The damaged copy is ${DAMAGED_NAME}.`,
+        })
+      }
+      for (const event of events) apply(ledger, event)
+      prune(ledger, now)
+      await AtomicFile.write(file, JSON.stringify(ledger) + "\n")
+    },
+    { waitMs: lockWaitMs },
+  )
+}

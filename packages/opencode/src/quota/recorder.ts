@@ -1,0 +1,122 @@
+import { LockTimeoutError } from "../util/file-lock"
+import * as Ledger from "./ledger"
+
+/**
+ * Puts ledger events on disk without holding up the request they describe: `record` only pushes
+ * onto an in-memory list; one drain per file writes them in a batch a moment later (or at once on
+ * `flush`, which the CLI awaits before it exits). A failure is reported once and never thrown.
+ */
+
+/** Events of a burst written together; one write a second at most under steady traffic. */
+export const FLUSH_DELAY_MS = 1_000
+/** Events waiting beyond this are dropped (counted): a stuck disk must not eat memory. */
+export const MAX_PENDING = 10_000
+
+export interface Options {
+  file: string
+  now?: () => number
+  /** Told once per recorder, the first time the ledger cannot be written. */
+  onError?: (message: string) => void
+  delayMs?: number
+}
+
+export class Recorder {
+  readonly file: string
+  private pending: Ledger.Event[] = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private running: Promise<void> | undefined
+  private reported = false
+  private droppedEvents = 0
+  private readonly now: () => number
+  private readonly onError: (message: string) => void
+  private readonly delayMs: number
+
+  constructor(options: Options) {
+    this.file = options.file
+    this.now = options.now ?? Date.now
+    this.onError = options.onError ?? ((message) => void process.stderr.write(message + "\n"))
+    this.delayMs = options.delayMs ?? FLUSH_DELAY_MS
+  }
+
+  get dropped() {
+    return this.droppedEvents
+  }
+
+  /** Synchronous and cheap; never throws. */
+  record(event: Ledger.Event) {
+    if (this.pending.length >= MAX_PENDING) {
+      this.droppedEvents++
+      return
+    }
+    this.pending.push(event)
+    if (!this.running) this.schedule()
+  }
+
+  private schedule() {
+    if (this.timer) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.running ??= this.drain()
+    }, this.delayMs)
+    // A host that stops serving must not be kept alive for the ledger; the CLI flushes explicitly.
+    this.timer.unref?.()
+  }
+
+  /** Resolves once everything recorded so far is written (or given up on). */
+  async flush() {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    if (this.pending.length) this.running ??= this.drain()
+    while (this.running) await this.running
+  }
+
+  private async drain() {
+    await undefined
+    try {
+      while (this.pending.length) {
+        const batch = this.pending
+        this.pending = []
+        try {
+          await Ledger.add(this.file, batch, this.now())
+        } catch (error) {
+          // Another process holds the ledger for longer than expected: keep the counts for the next try.
+          if (error instanceof LockTimeoutError && this.pending.length + batch.length <= MAX_PENDING) {
+            this.pending = [...batch, ...this.pending]
+            this.report(error)
+            break
+          }
+          this.droppedEvents += batch.length
+          this.report(error)
+        }
+      }
+    } finally {
+      this.running = undefined
+      if (this.pending.length) this.schedule()
+    }
+  }
+
+  private report(error: unknown) {
+    if (this.reported) return
+    this.reported = true
+    const reason = error instanceof Error ? error.message : String(error)
+    try {
+      this.onError(`PawWork could not update its quota ledger ${this.file} (${reason.slice(0, 300)}); requests are not affected, and \`status\` may show fewer requests than were sent.`)
+    } catch {}
+  }
+}
+
+// One recorder per ledger file per process, so concurrent turns share one queue.
+const recorders = new Map<string, Recorder>()
+
+export function forFile(file: string, options: Omit<Options, "file"> = {}): Recorder {
+  let found = recorders.get(file)
+  if (!found) recorders.set(file, (found = new Recorder({ file, ...options })))
+  return found
+}
+
+/** Waits until every event recorded by this process is written (the CLI awaits it before exit). */
+export async function flushAll() {
+  await Promise.all([...recorders.values()].map((r) => r.flush()))
+}
