@@ -51,6 +51,8 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
     case "subscription_usage_limit":
       return `Your OpenCode subscription's ${windowName(info.limitName)}usage limit is reached.${reset} Until then, use a free model or pay from the workspace balance.`
     case "rate_limit":
+      if (info.quotaScope === "relay-concurrency")
+        return `This install already has as many requests in progress on the PawWork relay as it allows; one must finish first.${reset || " Waiting a few seconds helps."}`
       return info.quotaScope === "key-minute"
         ? `Too many requests with this API key for this model (the gateway allows a set number a minute).${reset || " Waiting a minute helps."}`
         : `The model provider is rate limiting requests.${reset || " Waiting a little usually helps."}`
@@ -86,9 +88,12 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         `This model needs your OpenCode workspace to accept its provider's data policy, and it has not${http}${detail}`,
         "Pick another model (`models`), or a workspace admin can accept the policy in the workspace settings.",
       )
+    case "relay_limit":
+      return relayLimit(info.quotaScope, reset)
     case "overloaded":
       return `${info.provider ? `The upstream provider (${info.provider})` : "The model provider"} is overloaded right now; that is its load, not your quota or account. Waiting a little usually helps.`
     case "server_error":
+      if (info.upstreamType === "RelayUnavailableError") return `The PawWork relay cannot check allowances right now${http}. It is usually back within seconds.`
       return `The provider had an internal error${http}. It is usually temporary.`
     case "network":
       if (info.upstreamCode === "AbortError") return "The request was cancelled."
@@ -108,6 +113,21 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
       return sentences(`The provider rejected the request${http}${detail}`)
     case "unknown":
       return sentences(`The provider failed with an unexpected answer${http}${detail}`)
+  }
+}
+
+/** Which of a PawWork relay's daily allowances ran out, and when it comes back. */
+function relayLimit(scope: Info["quotaScope"], reset: string): string {
+  const instead = " To keep working now, use your own OpenCode API key or Go subscription instead of the relay."
+  switch (scope) {
+    case "relay-ip":
+      return `The daily allowance of this network on the PawWork relay is used up: every install on this address shares it.${reset}${instead}`
+    case "relay-new-install":
+      return `Too many new installs have started from this network today on the PawWork relay, so this one is not served today; installs already in use keep working.${reset}${instead}`
+    case "relay-budget":
+      return `The PawWork relay's daily budget is spent, for every install.${reset}${instead}`
+    default:
+      return `This install's daily allowance on the PawWork relay is used up; other installs keep their own.${reset}${instead}`
   }
 }
 

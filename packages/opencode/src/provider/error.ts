@@ -31,6 +31,7 @@ export const KINDS = [
   "client_outdated",
   "model_access_denied",
   "data_policy_blocked",
+  "relay_limit",
   "overloaded",
   "server_error",
   "network",
@@ -56,7 +57,21 @@ export const ORIGINS = ["gateway", "upstream", "network", "local"] as const
 export const Origin = z.enum(ORIGINS)
 export type Origin = z.infer<typeof Origin>
 
-export const QuotaScope = z.enum(["ip-daily", "key-minute", "workspace-5h", "workspace-weekly", "workspace-monthly", "balance", "spend-limit"])
+export const QuotaScope = z.enum([
+  "ip-daily",
+  "key-minute",
+  "workspace-5h",
+  "workspace-weekly",
+  "workspace-monthly",
+  "balance",
+  "spend-limit",
+  // A PawWork relay's allowances (packages/relay): per install, per address, new installs per address, its budget, streams in flight.
+  "relay-install",
+  "relay-ip",
+  "relay-new-install",
+  "relay-budget",
+  "relay-concurrency",
+])
 export type QuotaScope = z.infer<typeof QuotaScope>
 
 const MESSAGE_MAX = 300
@@ -116,6 +131,14 @@ const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
   RegionError: { kind: "region_blocked" },
   ModelAccessError: { kind: "model_access_denied" },
   DataPolicyError: { kind: "data_policy_blocked" },
+  // A PawWork relay's own refusals (packages/relay/src/refusal.ts): its daily allowances are spent
+  // until 00:00 UTC; a full set of streams frees within seconds; its store being down is a short outage.
+  InstallLimitError: { kind: "relay_limit", scope: "relay-install" },
+  IpLimitError: { kind: "relay_limit", scope: "relay-ip" },
+  NewInstallLimitError: { kind: "relay_limit", scope: "relay-new-install" },
+  RelayBudgetError: { kind: "relay_limit", scope: "relay-budget" },
+  ConcurrencyLimitError: { kind: "rate_limit", scope: "relay-concurrency" },
+  RelayUnavailableError: { kind: "server_error" },
   BadRequestError: { kind: "invalid_request" },
   // The Go endpoint's answer to a request without `x-opencode-session` (third-party reports).
   MissingSessionID: { kind: "invalid_request" },

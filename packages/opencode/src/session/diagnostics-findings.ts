@@ -174,6 +174,8 @@ function situation(g: Group, last: Failure): string {
       return `Model ${model} is not allowed ${via(last)}${workspace(last)}${status(last)}: pick another model, or a workspace admin can allow it.`
     case "data_policy_blocked":
       return `Model ${model} needs the workspace to accept its provider's data policy${workspace(last)}${status(last)}: a workspace admin can accept it, or pick another model.`
+    case "relay_limit":
+      return `PawWork relay allowance used up (${last.upstreamType ?? "relay limit"}) ${via(last)}; ${reset ?? "resets at 00:00 UTC"}; not an outage: the relay's own daily limits (per install, per address, new installs per address, or its budget).`
     case "free_usage_limit":
       return (
         `Free daily quota of this network used up ${via(last)}; ${reset ?? "resets at 00:00 UTC"}; not an outage. ` +
