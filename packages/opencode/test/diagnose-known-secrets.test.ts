@@ -9,7 +9,8 @@ import { leakedFragments } from "./fixture/leaks"
 // Records this version writes hold no secret, but a log written by an older version (which leaked
 // trimmed and cut keys), copied from another machine or edited by hand may. diagnose removes every
 // secret the install holds (saved keys, env keys, configured header values, the install token) from
-// the records before it shows them or puts them in the support bundle.
+// the records before it shows them or puts them in the support bundle. classify does the same with
+// a pasted answer.
 
 let install: TestInstall
 const saved = plantedSecret("saved")
@@ -68,4 +69,13 @@ test("diagnose, diagnose --json and the bundle carry none of the install's secre
   expect(JSON.parse(asJson.stdout).failures).toHaveLength(2)
   expect(JSON.parse(bundle).records[0].message).toContain("[redacted]")
   expect(leakedFragments(human.stdout + human.stderr + asJson.stdout + asJson.stderr + bundled.stdout + bundled.stderr + bundle, secrets)).toEqual([])
+})
+
+test("classify: a pasted answer echoing the install's key, token or header value shows none of them", async () => {
+  const body = JSON.stringify({ type: "error", error: { type: saved.slice(0, 16), code: envKey.slice(-12), message: `key ${encodeURIComponent(saved)} token ${token.slice(4, 24)} via ${header}` } })
+  for (const args of [["classify", "--status", "401", "--header", `retry-after: 99 ${unused}`, "--body-file", "-"], ["classify", "--status", "401", "--body-file", "-", "--json"]]) {
+    const out = await runCli(args, install.env, body)
+    expect(out.code).toBe(0)
+    expect(leakedFragments(out.stdout + out.stderr, secrets)).toEqual([])
+  }
 })

@@ -1,4 +1,5 @@
 import { ProviderError, ProviderErrorMessage } from "../../provider"
+import * as KnownSecrets from "../../session/known-secrets"
 import * as ReadFile from "../../util/read-file"
 import * as Args from "../args"
 import type { IO, StdinText } from "../io"
@@ -6,7 +7,8 @@ import type { IO, StdinText } from "../io"
 export const help = `Usage: cli classify [--status <n>] [--header "name: value"]... [--body-file <path>|-] [--provider <id>] [--json] [--now <ISO time>]
 
 Classifies a provider failure a user pasted: prints its normalized kind, whether waiting helps and
-until when, and what PawWork tells the user. Anything credential-shaped in the body is redacted.
+until when, and what PawWork tells the user. Anything credential-shaped in the body is redacted, and
+so is any piece of this install's own keys, header values or install token.
 
 Options:
   --status <n>          HTTP status of the failed answer (100-599)
@@ -45,7 +47,9 @@ export async function run(argv: string[], io: IO): Promise<number> {
     throw new Args.UsageError("Give at least --status or --body-file. See `cli classify --help`.")
 
   const provider = parseProvider(values.provider)
-  const info = ProviderError.classify({ status, headers, body }, now, provider ? { providerID: provider } : undefined)
+  // A pasted answer may echo this install's own key or token: removed like any other echo.
+  const secrets = await KnownSecrets.of(io.env)
+  const info = ProviderError.classify({ status, headers, body }, now, { secrets, ...(provider ? { providerID: provider } : {}) })
   const cut = read?.truncated ? `only the first ${MAX_BODY_BYTES / 1024 / 1024} MiB was read; the rest was ignored` : undefined
   if (values.json) {
     // stdout stays one JSON object; the note goes beside it.
