@@ -44,8 +44,6 @@ const limitsSchema = z.strictObject({
 const boundsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   maxHeaders: z.number().int().min(8).max(256).default(64),
-  // A non-stream upstream answer is read whole to find its cost; past this it is refused as 502.
-  maxUpstreamBodyBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
   // Client connections idle this long are closed (Bun's idleTimeout, seconds, at most 255).
   clientIdleTimeoutSec: z.number().int().min(1).max(255).default(255),
 })

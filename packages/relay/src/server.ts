@@ -54,7 +54,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   if (!key) throw new MissingUpstreamKeyError(`The upstream key is missing: set the environment variable ${config.upstream.keyEnv} (upstream.keyEnv) to the gateway API key the relay should use.`)
   const now = options.now ?? Date.now
   const metrics = new Metrics()
-  const log = new Log(options.logSink ?? stderrSink, SecretSet.of([key]), now)
+  const secrets = SecretSet.of([key])
+  const log = new Log(options.logSink ?? stderrSink, secrets, now)
   const redis = new RedisStore(config.redisUrl, config.redisTimeoutMs, {
     roundTrip: (seconds) => {
       metrics.inc("relay_redis_round_trips_total")
@@ -130,6 +131,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return forward({
       url: upstreamURL,
       key,
+      secrets,
       body,
       headers: request.headers,
       stream: parsed.stream,

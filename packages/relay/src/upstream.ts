@@ -1,3 +1,4 @@
+import type { SecretSet } from "@pawwork/secrets"
 import { CostScanner } from "./cost"
 import { errorResponse } from "./refusal"
 
@@ -5,7 +6,8 @@ import { errorResponse } from "./refusal"
  * One forwarded request: to the configured upstream's `/chat/completions` only, with the relay's
  * key, the client's OpenCode identity headers as a normal client sends them, and nothing else
  * (never `x-pawwork-install`, cookies, forwarding headers or the client's own Authorization).
- * The answer's status and bytes pass through unchanged, so an upstream error keeps its type;
+ * The answer's status and bytes pass through unchanged, so an upstream error keeps its type (an
+ * error body is read whole, at most ERROR_BODY_MAX bytes, and every trace of the relay's key removed);
  * `done` is called exactly once, with the cost the answer reported, when it has been passed on
  * completely, failed, timed out or been abandoned by the client.
  */
@@ -22,10 +24,14 @@ const FORWARDED_REQUEST_HEADERS = [
 ]
 // The gateway passes on content-type and cache-control; its own limits add retry-after.
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "cache-control", "retry-after", "retry-after-ms"]
+// Gateway error bodies are small; one that is not is cut here.
+const ERROR_BODY_MAX = 64 * 1024
 
 export interface UpstreamCall {
   url: string
   key: string
+  /** The relay's key and anything else an upstream error must not echo to the client. */
+  secrets: SecretSet
   body: Uint8Array
   headers: Headers
   stream: boolean
@@ -90,6 +96,13 @@ export async function forward(call: UpstreamCall): Promise<Response> {
     finish(status, null, "complete")
     return new Response(null, { status, headers: out })
   }
+  if (status >= 400) {
+    // An upstream that echoes the key it was called with must not hand it to the client.
+    const text = await readText(upstream.body, ERROR_BODY_MAX).catch(() => "")
+    finish(status, null, "complete")
+    out.delete("content-length")
+    return new Response(call.secrets.remove(text), { status, headers: out })
+  }
   const scanner = new CostScanner(call.stream && (upstream.headers.get("content-type") ?? "").includes("text/event-stream"))
   const reader = upstream.body.getReader()
   const body = new ReadableStream<Uint8Array>({
@@ -116,4 +129,22 @@ export async function forward(call: UpstreamCall): Promise<Response> {
     },
   })
   return new Response(body, { status, headers: out })
+}
+
+async function readText(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    text += decoder.decode(value, { stream: true })
+    if (size >= max) {
+      await reader.cancel().catch(() => {})
+      break
+    }
+  }
+  return text + decoder.decode()
 }

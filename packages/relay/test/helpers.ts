@@ -144,7 +144,7 @@ export interface Harness {
 /** Redis, the simulator, and relays started against both on demand; everything stopped by `stop()`. */
 export async function harness(options: { now?: () => number } = {}): Promise<Harness> {
   const redis = await startRedis()
-  const key = randomSecret("sk-relay-upstream-")
+  const key = randomSecret("sk-")
   const sim = await startUpstream(key)
   const relays: Relay[] = []
   const logs: string[] = []
