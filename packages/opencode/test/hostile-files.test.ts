@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test"
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
@@ -6,6 +6,9 @@ import * as Identity from "../src/auth/identity"
 import { Config } from "../src/config"
 import * as ReadFile from "../src/util/read-file"
 import { CLI, makeInstall, type TestInstall } from "./fixture/install"
+
+// Several real CLI processes per test: allow for a loaded machine (a blocked read is still killed at 30 s).
+setDefaultTimeout(60_000)
 
 /**
  * Files a user points at are untrusted input: a FIFO, /dev/zero, a directory, a symlink loop, a
@@ -32,7 +35,7 @@ async function runCli(args: string[], env: Record<string, string | undefined>, o
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
-    timeout: 15_000,
+    timeout: 30_000,
   })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { stdout, stderr, code, killed: proc.signalCode !== null }
@@ -46,7 +49,7 @@ async function runCliWithStdin(args: string[], stdin: string) {
     stdin: new TextEncoder().encode(stdin),
     stdout: "pipe",
     stderr: "pipe",
-    timeout: 15_000,
+    timeout: 30_000,
   })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { stdout, stderr, code }

@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test"
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import fs from "node:fs/promises"
 import path from "node:path"
 import { CLI, makeInstall, type TestInstall } from "./fixture/install"
+
+// Several real CLI processes per test: allow for a loaded machine (a blocked read is still killed at 30 s).
+setDefaultTimeout(60_000)
 
 /** Paths named on the command line are reported as what they are: a loop is no missing file, a directory no device. */
 
@@ -13,7 +16,7 @@ afterEach(() => install.cleanup())
 
 /** The real CLI with a hard stop, so a read that blocks fails the test instead of holding it. */
 async function runCli(args: string[]) {
-  const proc = Bun.spawn(["bun", CLI, ...args], { env: install.env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 15_000 })
+  const proc = Bun.spawn(["bun", CLI, ...args], { env: install.env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 30_000 })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { stdout, stderr, code, killed: proc.signalCode !== null }
 }

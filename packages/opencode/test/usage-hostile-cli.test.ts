@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test"
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test"
 import fs from "node:fs/promises"
 import path from "node:path"
 import { CLI, makeInstall, type TestInstall } from "./fixture/install"
+
+// Several real CLI processes per test: allow for a loaded machine (a blocked read is still killed at 30 s).
+setDefaultTimeout(60_000)
 
 /**
  * `cli usage` reads files a user (or support) names and pages a server or a user sends: special or
@@ -22,7 +25,7 @@ afterEach(() => install.cleanup())
 
 /** The real CLI with a hard stop, so a read that blocks fails the test instead of holding it. */
 async function runCli(args: string[], env: Record<string, string | undefined>) {
-  const proc = Bun.spawn(["bun", CLI, ...args], { env: env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 15_000 })
+  const proc = Bun.spawn(["bun", CLI, ...args], { env: env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 30_000 })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { stdout, stderr, code, killed: proc.signalCode !== null }
 }

@@ -1,9 +1,12 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtemp, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig, SimConfigError } from "../src/config.ts";
 import { chat, startTestSim } from "./helpers.ts";
+
+// Several real CLI processes per test: allow for a loaded machine (a blocked read is still killed at 30 s).
+setDefaultTimeout(60_000);
 
 /**
  * Inputs that used to take the simulator down: a huge configured reply, a clock pushed past what
@@ -26,7 +29,7 @@ async function tempDir() {
 
 /** The CLI with a hard stop: a start that blocks (or serves) instead of refusing fails the test. */
 async function runSim(args: string[]) {
-  const child = Bun.spawn(["bun", MAIN, ...args], { stdout: "pipe", stderr: "pipe", timeout: 15_000 });
+  const child = Bun.spawn(["bun", MAIN, ...args], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { stdout, stderr, code, killed: child.signalCode !== null };
 }
@@ -146,7 +149,7 @@ describe("--config names a hostile file", () => {
     const d = await tempDir();
     const file = join(d, "bom.json");
     await writeFile(file, `\ufeff${JSON.stringify({ freeDailyLimit: 1 })}`);
-    const child = Bun.spawn(["bun", MAIN, "--config", file], { stdout: "pipe", stderr: "pipe", timeout: 15_000 });
+    const child = Bun.spawn(["bun", MAIN, "--config", file], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
     try {
       const reader = child.stdout.getReader();
       let text = "";
