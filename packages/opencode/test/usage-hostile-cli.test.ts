@@ -109,3 +109,10 @@ describe("terminal safety", () => {
     expect(JSON.parse(out.stdout).error.message).toContain(dir)
   })
 })
+
+test("an unknown command is echoed without the control characters it was typed with", async () => {
+  const out = await runCli(["\u001b]0;x\u0007run\u202e"], install.env)
+  expect(out.code).toBe(2)
+  expect(out.stderr).toContain('Unknown command "]0;xrun"')
+  expect(out.stderr).not.toMatch(UNSAFE)
+})

@@ -46,7 +46,7 @@ export async function main(argv: string[], io: IO = processIO): Promise<number> 
   if (name === "--version") return io.stdout(Installation.version() + "\n"), 0
   const command = commands[name]
   if (!command) {
-    io.stderr(`Unknown command "${name}". Commands: ${Object.keys(commands).join(", ")}. See \`bun run cli --help\`.\n`)
+    io.stderr(`Unknown command "${printable(name).slice(0, 80)}". Commands: ${Object.keys(commands).join(", ")}. See \`bun run cli --help\`.\n`)
     return 2
   }
   try {
