@@ -113,7 +113,7 @@ class GoWatch {
     const maxAgeMs = (input.settings?.cacheMaxAgeSec ?? Meters.DEFAULT_MAX_AGE_SEC) * 1000
     const attempted = this.entry ? Date.parse(this.entry.attemptedAt) : NaN
     // A failed read is not tried again on every turn either: the same age applies to the attempt.
-    const stale = Meters.ageMs(this.entry, now()) > maxAgeMs && !(Number.isFinite(attempted) && now() - attempted <= maxAgeMs)
+    const stale = Meters.ageMs(this.entry, now()) >= maxAgeMs && !(Number.isFinite(attempted) && now() - attempted < maxAgeMs)
     if (stale && !this.refreshing) {
       this.refreshing = this.refresh(now, input).finally(() => (this.refreshing = undefined))
     }

@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, test } from "bun:test"
+import fs from "node:fs/promises"
+import os from "node:os"
+import path from "node:path"
+import { QuotaAlerts, QuotaLedger, QuotaWindows } from "../src/quota"
+
+/** The pure parts of the quota module: thresholds, the blocking window, pace, period keys; and the O_EXCL marker. */
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const NOW = Date.parse("2026-11-21T10:00:00Z")
+const iso = (ms: number) => new Date(ms).toISOString()
+
+describe("thresholds and blocking", () => {
+  test("crossed lists the marks at or below the percent, ascending, once each", () => {
+    expect(QuotaWindows.crossed(49, [50, 80, 95])).toEqual([])
+    expect(QuotaWindows.crossed(50, [95, 50, 80, 50])).toEqual([50])
+    expect(QuotaWindows.crossed(100, [50, 80, 95])).toEqual([50, 80, 95])
+  })
+
+  test("the blocking window is the first spent one in the gateway's order (weekly, monthly, 5 hour)", () => {
+    const later = iso(NOW + HOUR)
+    const windows = [
+      { name: "5 hour" as const, percent: 100, status: "rate-limited", resetsAt: later },
+      { name: "weekly" as const, percent: 100, status: "rate-limited", resetsAt: later },
+      { name: "monthly" as const, percent: 40, status: "ok", resetsAt: later },
+    ]
+    expect(QuotaWindows.blocking(windows, NOW)?.name).toBe("weekly")
+    expect(QuotaWindows.blocking([windows[0]!, windows[2]!], NOW)?.name).toBe("5 hour")
+    // A window whose reset has passed blocks nothing any more.
+    expect(QuotaWindows.blocking([{ ...windows[1]!, resetsAt: iso(NOW - 1) }], NOW)).toBeUndefined()
+    expect(QuotaWindows.blocking([windows[2]!], NOW)).toBeUndefined()
+  })
+
+  test("the period key is the reset to the hour: a second of jitter names the same period", () => {
+    const reset = Date.parse("2026-11-23T00:00:00Z")
+    expect(QuotaWindows.periodKey(reset - 1000)).toBe(QuotaWindows.periodKey(reset + 1000))
+    expect(QuotaWindows.periodKey(iso(reset))).toBe("2026112300")
+    expect(QuotaWindows.periodKey(reset + 5 * HOUR)).not.toBe(QuotaWindows.periodKey(reset))
+  })
+})
+
+describe("pace", () => {
+  test("half the weekly window used in a quarter of it runs out before the reset", () => {
+    // Opened 42 h ago (a quarter of 7 days), reset in 126 h: 50 % used → 100 % 42 h from now.
+    const p = QuotaWindows.pace({ name: "weekly", percent: 50, resetsAt: iso(NOW + 126 * HOUR) }, NOW)
+    expect(p?.runsOutAt).toBe(NOW + 42 * HOUR)
+    expect(p?.beforeResetMs).toBe(84 * HOUR)
+  })
+
+  test("a slow pace lasts until the reset, with the percent reached by then", () => {
+    const p = QuotaWindows.pace({ name: "weekly", percent: 10, resetsAt: iso(NOW + 126 * HOUR) }, NOW)
+    expect(p).toEqual({ runsOutAt: null, beforeResetMs: null, atResetPercent: 40 })
+  })
+
+  test("no pace without use, when spent, or too early in the window to mean anything", () => {
+    expect(QuotaWindows.pace({ name: "5 hour", percent: 0, resetsAt: iso(NOW + HOUR) }, NOW)).toBeNull()
+    expect(QuotaWindows.pace({ name: "5 hour", percent: 100, resetsAt: iso(NOW + HOUR) }, NOW)).toBeNull()
+    expect(QuotaWindows.pace({ name: "monthly", percent: 5, resetsAt: iso(NOW + 30 * DAY - HOUR) }, NOW)).toBeNull()
+    expect(QuotaWindows.pace({ name: "5 hour", percent: 20, resetsAt: iso(NOW - 1) }, NOW)).toBeNull()
+  })
+})
+
+describe("markers", () => {
+  const roots: string[] = []
+  afterAll(() => Promise.all(roots.map((r) => fs.rm(r, { recursive: true, force: true }))))
+
+  test("of many concurrent claims of one marker exactly one wins", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-alerts-"))
+    roots.push(root)
+    const dir = QuotaAlerts.dir(root)
+    const name = QuotaAlerts.thresholdName("fp_0123456789ab", "weekly", iso(NOW + DAY), 80)
+    const results = await Promise.all(Array.from({ length: 20 }, () => QuotaAlerts.claim(dir, name)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+    expect((await fs.stat(path.join(dir, name))).mode & 0o777).toBe(0o600)
+  })
+
+  test("scan finds blocked windows with their exact reset and removes markers older than any window", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-alerts-"))
+    roots.push(root)
+    const dir = QuotaAlerts.dir(root)
+    const reset = NOW + 90 * 60_000
+    const blocked = QuotaAlerts.blockedName("fp_0123456789ab", "5 hour", reset)
+    await QuotaAlerts.claim(dir, blocked, iso(reset))
+    const old = QuotaAlerts.thresholdName("fp_0123456789ab", "monthly", iso(NOW - 60 * DAY), 50)
+    await QuotaAlerts.claim(dir, old)
+    const then = new Date(NOW - 50 * DAY)
+    await fs.utimes(path.join(dir, old), then, then)
+    await fs.writeFile(path.join(dir, "unrelated"), "x")
+    const scanned = await QuotaAlerts.scan(dir, NOW)
+    expect(scanned.blocked).toEqual([{ name: blocked, fingerprint: "fp_0123456789ab", window: "5 hour", resetsAt: reset }])
+    expect([...scanned.names]).toEqual([blocked])
+    expect(await fs.readdir(dir)).not.toContain(old)
+  })
+})
+
+describe("ledger bounds", () => {
+  test("days past KEEP_DAYS are dropped; rows past the cap of a day are counted under (other)", () => {
+    const ledger = QuotaLedger.empty()
+    const event = (at: number, modelID: string): QuotaLedger.Event => ({ at, providerID: "opencode", modelID, authSource: "public", outcome: "answered" })
+    QuotaLedger.apply(ledger, event(NOW - 40 * DAY, "old"))
+    for (let i = 0; i < QuotaLedger.MAX_ROWS_PER_DAY + 3; i++) QuotaLedger.apply(ledger, event(NOW, `m${i}`))
+    QuotaLedger.prune(ledger, NOW)
+    expect(Object.keys(ledger.days)).toEqual(["2026-11-21"])
+    const today = ledger.days["2026-11-21"]!
+    expect(Object.keys(today)).toHaveLength(QuotaLedger.MAX_ROWS_PER_DAY + 1)
+    expect(today[`opencode/${QuotaLedger.OTHER_MODEL} public`]?.sent).toBe(3)
+    expect(QuotaLedger.parse(JSON.stringify(ledger)).damaged).toBeUndefined()
+  })
+
+  test("a ledger of another shape reads as damaged, naming where", () => {
+    expect(QuotaLedger.parse("[]").damaged).toContain("(top level)")
+    expect(QuotaLedger.parse('{"version":1,"days":{"x":{}},"lastRefusals":{},"lastAnswered":{},"notes":[]}').damaged).toContain("days.x")
+  })
+})
