@@ -121,10 +121,15 @@ describe("usage zen against the simulator's console", () => {
   })
 
   test("the old auth cookie with the console session: the legacy page adds nothing for a migrated workspace", async () => {
-    const r = await run(["--cookie-env", "C", "--json"], { C: `__Host-console_session=${ADMIN_SESSION}; auth=${ADMIN_AUTH}` })
+    const r = await run(["--cookie-env", "C", "--workspace", WS, "--json"], { C: `__Host-console_session=${ADMIN_SESSION}; auth=${ADMIN_AUTH}` })
     expect(r.code).toBe(0)
+    expect(r.json().org.id).toBe(WS)
+    expect(r.json().balance.usd).toBe("-1.50")
     expect(r.json().legacy).toBeNull()
     expect(r.json().notes.join(" ")).toContain("moved to the console")
+    // By its org_ id the legacy page is not tried at all: it is addressed by a wrk_ id.
+    const byOrg = await run(["--cookie-env", "C", "--json"], { C: `__Host-console_session=${ADMIN_SESSION}; auth=${ADMIN_AUTH}` })
+    expect(byOrg.json().notes.join(" ")).toContain("--workspace wrk_")
   })
 
   test("a Black workspace: console figures plus the legacy page's fields and Black windows", async () => {

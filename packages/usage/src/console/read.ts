@@ -104,8 +104,11 @@ export async function readZenUsage(options: ReadZenUsageOptions): Promise<ZenUsa
     legacy: null,
     notes,
   }
-  if (cookies.legacy) {
-    const legacyID = WORKSPACE_ID.test(orgID) ? orgID : undefined
+  const legacyID = WORKSPACE_ID.test(orgID) ? orgID : undefined
+  if (cookies.legacy && !legacyID) {
+    // The old dashboard's last-used workspace could be another org's: never merge it under this one.
+    notes.push(`The legacy billing page (for Black windows) is addressed by a wrk_ workspace id, and org ${orgID} is not one: pass --workspace wrk_… to read it too.`)
+  } else if (cookies.legacy) {
     try {
       answer.legacy = await readLegacy(base, cookies.legacy, legacyID, options, secrets)
     } catch (e) {
