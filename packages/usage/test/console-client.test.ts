@@ -145,6 +145,18 @@ describe("each console error has its code", () => {
     expect((await expectCodeAsync(readZenUsage({ baseURL: drift.url, cookie: JAR }), "parse_failed")).message).toContain("balanceMicroCents")
   })
 
+  test("hostile bodies: oversized, deeply nested, never finished: an error, never a crash or a hang", async () => {
+    const huge = consoleServer({ "/console/api/billing/status": () => new Response(`{"pad":"${"x".repeat(3 * 1024 * 1024)}"}`) })
+    expect((await expectCodeAsync(readZenUsage({ baseURL: huge.url, cookie: JAR }), "parse_failed")).message).toContain("KiB")
+    const deep = consoleServer({ "/console/api/billing/status": () => new Response("[".repeat(500_000) + "]".repeat(500_000)) })
+    await expectCodeAsync(readZenUsage({ baseURL: deep.url, cookie: JAR }), "parse_failed")
+    // Headers, then a body that never ends: the configured deadline ends the read.
+    const stalled = consoleServer({
+      "/console/api/orgs": () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("[")) }), { headers: { "content-type": "application/json" } }),
+    })
+    expect((await expectCodeAsync(readZenUsage({ baseURL: stalled.url, cookie: JAR, timeoutMs: 200 }), "network")).message).toContain("timed out")
+  })
+
   test("a refused connection is network", async () => {
     const { url } = consoleServer()
     const closed = url.replace(/:\d+$/, ":1")

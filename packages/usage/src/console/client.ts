@@ -35,7 +35,14 @@ export async function getConsoleJson(ctx: ConsoleContext, path: string, orgID?: 
     if (loc && /\/login\b|\/auth(?:\/|$)|\/sign-?in\b/i.test(loc.pathname)) throw sessionExpired(ctx, `${where} redirected to ${loc.pathname}`)
     throw new UsageError("http_error", `${where} answered ${res.status}, a redirect to ${loc ? safeURL(loc.toString()) : "nowhere"}; the console API has moved or --base-url is wrong`, { status: res.status, secrets: ctx.secrets })
   }
-  const read = await readBounded(res, MAX_BODY_BYTES).catch(() => ({ text: "", truncated: false }))
+  let read: { text: string; truncated: boolean }
+  try {
+    read = await readBounded(res, MAX_BODY_BYTES)
+  } catch (e) {
+    // The deadline covers the body too: a server that sends headers and then stalls is cut off here.
+    const why = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? `timed out after ${ctx.timeoutMs < 1000 ? `${ctx.timeoutMs} ms` : `${Math.round(ctx.timeoutMs / 1000)} s`}` : "the connection broke"
+    throw new UsageError("network", `reading the answer of ${where} failed (${res.status}): ${why}; check connectivity or --base-url`, { status: res.status, secrets: ctx.secrets, cause: e })
+  }
   if (read.truncated) throw new UsageError("parse_failed", `${where} answered ${res.status} with a body over ${MAX_BODY_BYTES / 1024} KiB; stopped reading it`, { status: res.status, secrets: ctx.secrets })
   let body: unknown
   let json = true
