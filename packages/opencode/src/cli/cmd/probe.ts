@@ -1,9 +1,10 @@
-import { Probe, ProbeRender, ProbeTarget } from "../../probe"
+import { Probe, ProbeRelay, ProbeRender, ProbeTarget } from "../../probe"
 import * as Args from "../args"
 import type { IO } from "../io"
 
 export const help = `Usage: cli probe [--base-url <url>] [--model <free model>] [--max-requests N] [--json]
                  [--key-env <VAR>] [--go-key-env <VAR>] [${ProbeTarget.REAL_QUOTA_FLAG}]
+       cli probe --relay <url> [--model <free model>] [--max-requests N] [--json]
 
 First asks whether the gateway serves this runtime's anonymous free requests at all: one request
 from a fresh anonymous install with the runtime's own headers, never retried; "gated" (403
@@ -21,7 +22,16 @@ Against the local simulator (quick run):
 "Different networks" are simulated with the x-real-ip header, which the simulator only honours
 with --trust-proxy (the probe detects when it does not). The header is only sent to loopback.
 
+Relay mode (--relay): whether a PawWork relay gives installs on one network allowances of their
+own. Two fresh anonymous installs on this machine, with the relay as their opencode baseURL:
+install A sends until the relay refuses it, then install B sends once. "separate": B was served
+(each install has its own allowance); "shared": B got A's refusal.
+  bun run relay --config packages/relay/relay.example.json --install-daily-requests 3
+  bun run cli probe --relay http://127.0.0.1:8787/v1
+
 Options:
+  --relay <url>        probe a PawWork relay instead (its base URL, as in opencode.json); a
+                       non-loopback relay needs ${ProbeTarget.REAL_QUOTA_FLAG} too
   --base-url <url>     gateway origin (default ${ProbeTarget.DEFAULT_BASE_URL}); zen = <url>/zen/v1,
                        go = <url>/zen/go/v1. A non-loopback URL is refused unless
                        ${ProbeTarget.REAL_QUOTA_FLAG} is given: it spends real quota.
@@ -41,6 +51,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     argv,
     {
       "base-url": { type: "string" },
+      relay: { type: "string" },
       model: { type: "string" },
       "max-requests": { type: "string" },
       json: { type: "boolean" },
@@ -60,6 +71,19 @@ export async function run(argv: string[], io: IO): Promise<number> {
     return { env: name, value: io.env[name]?.trim() || undefined }
   }
   try {
+    if (values.relay !== undefined) {
+      if (values["base-url"] !== undefined || values["key-env"] !== undefined || values["go-key-env"] !== undefined)
+        throw new Args.UsageError("--relay probes a PawWork relay with anonymous installs: it takes no --base-url, --key-env or --go-key-env. See `cli probe --help`.")
+      const report = await ProbeRelay.relay({
+        relayURL: values.relay,
+        ...(values.model !== undefined ? { model: values.model } : {}),
+        ...(max !== undefined ? { maxRequests: Number(max) } : {}),
+        acceptRealQuota: values[ProbeTarget.REAL_QUOTA_FLAG.slice(2)] === true,
+        progress: (line) => io.stderr(line + "\n"),
+      })
+      io.stdout(values.json ? JSON.stringify(report) + "\n" : ProbeRelay.render(report))
+      return 0
+    }
     const report = await Probe.run({
       ...(values["base-url"] !== undefined ? { baseURL: values["base-url"] } : {}),
       ...(values.model !== undefined ? { model: values.model } : {}),

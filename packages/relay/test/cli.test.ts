@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { leakedFragments } from "../../opencode/test/fixture/leaks"
+import { harness, type Harness } from "./helpers"
+
+/**
+ * `bun run relay` as a user runs it: the example config with flags over it, the key from the
+ * environment; then `cli probe --relay` against it, both real processes.
+ */
+
+setDefaultTimeout(30_000)
+
+const ROOT = join(import.meta.dir, "..", "..", "..")
+const MAIN = join(ROOT, "packages", "relay", "src", "main.ts")
+const CLI = join(ROOT, "packages", "opencode", "src", "cli", "index.ts")
+const EXAMPLE = join(ROOT, "packages", "relay", "relay.example.json")
+
+let h: Harness
+let dir: string
+beforeAll(async () => {
+  h = await harness()
+  dir = await mkdtemp(join(tmpdir(), "relay-cli-"))
+})
+afterAll(async () => {
+  await h.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+function collect(stream: ReadableStream<Uint8Array>) {
+  let text = ""
+  const decoder = new TextDecoder()
+  const ended = (async () => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true })
+  })()
+  return { text: () => text, ended }
+}
+
+async function listening(out: ReturnType<typeof collect>): Promise<string> {
+  let closed = false
+  void out.ended.then(() => (closed = true))
+  for (let i = 0; i < 1000; i++) {
+    const match = /^pawwork relay listening on (http:\/\/\S+)$/m.exec(out.text())
+    if (match?.[1]) return match[1]
+    if (closed) throw new Error(`relay exited before listening: ${out.text()}`)
+    await Bun.sleep(10)
+  }
+  throw new Error("relay did not start")
+}
+
+const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? "", HOME: dir, ...extra })
+
+describe("bun run relay", () => {
+  test("the example config with flags over it serves two installs on one machine their own allowances (cli probe --relay)", async () => {
+    const relay = Bun.spawn(
+      ["bun", MAIN, "--config", EXAMPLE, "--port", "0", "--redis-url", h.redis.url, "--upstream-base-url", h.sim.zenBaseURL, "--upstream-key-env", "MY_RELAY_KEY", "--install-daily-requests", "2"],
+      { env: env({ MY_RELAY_KEY: h.key }), stdout: "pipe", stderr: "pipe" },
+    )
+    const out = collect(relay.stdout)
+    const err = collect(relay.stderr)
+    try {
+      const url = await listening(out)
+      expect(out.text()).toContain("2 requests per install")
+      const probe = Bun.spawn(["bun", CLI, "probe", "--relay", `${url}/v1`, "--max-requests", "10", "--json"], {
+        env: env({ XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config") }),
+        stdout: "pipe",
+        stderr: "pipe",
+      })
+      const [stdout, code] = await Promise.all([new Response(probe.stdout).text(), probe.exited])
+      expect(code).toBe(0)
+      const report = JSON.parse(stdout) as { verdict: string; installs: { succeeded: number; quotaScope: string | null }[] }
+      expect(report.verdict).toBe("separate")
+      expect(report.installs.map((i) => i.succeeded)).toEqual([2, 1])
+    } finally {
+      relay.kill("SIGTERM")
+      expect(await relay.exited).toBe(0)
+      await Promise.all([out.ended, err.ended])
+    }
+    expect(leakedFragments(out.text() + err.text(), { key: h.key })).toEqual([])
+    expect(err.text()).toContain('"event":"relay.request"')
+  })
+
+  test("a missing key, a bad flag and a bad config are refused with what to do, exit 2", async () => {
+    const run = async (args: string[], extra: Record<string, string> = {}) => {
+      const p = Bun.spawn(["bun", MAIN, ...args], { env: env(extra), stdout: "pipe", stderr: "pipe" })
+      const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited])
+      return { stderr, code }
+    }
+    const noKey = await run(["--config", EXAMPLE, "--redis-url", h.redis.url, "--port", "0"])
+    expect(noKey.code).toBe(2)
+    expect(noKey.stderr).toContain("set the environment variable PAWWORK_RELAY_UPSTREAM_KEY")
+    const badFlag = await run(["--config", EXAMPLE, "--install-daily-requests", "lots"])
+    expect(badFlag.code).toBe(2)
+    expect(badFlag.stderr).toContain("--install-daily-requests takes a whole number")
+    const file = join(dir, "bad.json")
+    await writeFile(file, JSON.stringify({ upstream: { baseURL: "https://user:pw@example.com/zen/v1", keyEnv: "K" }, models: ["big-pickle"], limits: { installDailyRequests: -1 } }))
+    const bad = await run(["--config", file])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("upstream.baseURL: must not carry credentials")
+    expect(bad.stderr).toContain("limits.installDailyRequests")
+    expect(bad.stderr).not.toContain("pw@")
+    const missing = await run(["--config", join(dir, "nope.json")])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("does not exist")
+  })
+})
