@@ -67,6 +67,17 @@ const MODES: Record<string, Reply> = {
     }),
 }
 
+// A 200 answer whose text is the secrets, split over the stream's chunks (mid-secret cuts included).
+function answer(e: Echo) {
+  const text = `Sure: ${e.key} and ${e.header}, token ${zeroWidth(e.token)}, query ${encodeURIComponent(e.query)}. Done.`
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
+  let body = ""
+  for (let at = 0; at < text.length; at += 5) body += chunk({ content: text.slice(at, at + 5) }, null)
+  body += chunk({}, "stop") + "data: [DONE]\n\n"
+  return new Response(body, { headers: { "content-type": "text/event-stream" } })
+}
+
 let server: ReturnType<typeof Bun.serve>
 
 beforeAll(() => {
@@ -83,6 +94,7 @@ beforeAll(() => {
         rawQuery: url.search,
         query: url.searchParams.get("tok") ?? "",
       }
+      if (mode === "answer") return answer(echo)
       if (url.pathname.endsWith("/usage")) return json(401, authError(`key ${echo.key.slice(2, 16)} and ${zeroWidth(echo.key)}`))
       if (url.pathname.endsWith("/workspace")) {
         const cookie = req.headers.get("cookie") ?? ""
@@ -186,6 +198,17 @@ for (const c of CASES) {
         expect(JSON.parse(out.stdout).error.code).toBe("provider_error")
         expectClean(`run (${mode})`, out.stdout + out.stderr)
       })
+
+    test("a 200 answer made of the secrets, streamed in 5-character chunks: run and run --json", async () => {
+      await writeConfig("answer")
+      const streamed = await runCli(["run", "hi"], install.env)
+      const asJson = await runCli(["run", "--json", "hi"], install.env)
+      expect([streamed.code, asJson.code]).toEqual([0, 0])
+      expect(streamed.stdout).toStartWith("Sure: [redacted]")
+      expect(streamed.stdout).toEndWith(". Done.\n")
+      expect(JSON.parse(asJson.stdout).text).toEndWith(". Done.")
+      expectClean("run (answer)", streamed.stdout + streamed.stderr + asJson.stdout + asJson.stderr)
+    })
 
     test("provider.jsonl, diagnose (human and --json) and the support bundle", async () => {
       const log = await fs.readFile(path.join(install.dataDir, "log", "provider.jsonl"), "utf8")

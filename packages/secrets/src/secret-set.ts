@@ -1,4 +1,4 @@
-import { normalise } from "./normalise"
+import { normalise, type Normalised } from "./normalise"
 
 /**
  * The secrets one request or command carried (an API key, configured header values, URL credentials,
@@ -36,6 +36,8 @@ function rollIn(text: string, at: number, hash: number, count: number) {
 }
 
 const NOT_SECRET = new Set(["public"])
+/** The most text `stream` holds back. */
+const STREAM_HOLD_MAX = 16 * 1024
 
 export class SecretSet {
   private readonly hashes: ReadonlySet<number>
@@ -67,9 +69,8 @@ export class SecretSet {
   }
 
   /** The spans of `text` ([start, end), sorted, not overlapping) that hold a trace of a secret. */
-  find(text: string): [number, number][] {
+  find(text: string, form: Normalised = normalise(text)): [number, number][] {
     if (this.empty || text.length === 0) return []
-    const form = normalise(text)
     const hits: [number, number][] = []
     const t = form.text
     if (this.windows.size > 0) {
@@ -108,19 +109,58 @@ export class SecretSet {
 
   /** `text` with every trace of a secret replaced by `replacement`. */
   remove(text: string, replacement = REDACTED): string {
-    const spans = this.find(text)
-    if (spans.length === 0) return text
-    let out = ""
-    let at = 0
-    for (const [s, e] of spans) {
-      out += text.slice(at, s) + replacement
-      at = e
+    return replace(text, this.find(text), replacement)
+  }
+
+  /**
+   * Removal from text that arrives in pieces (a streamed answer), where a secret may straddle two
+   * pieces. `push` returns what is safe to show so far; `end` returns the rest. What is held back is
+   * at most the last FRAGMENT - 1 characters of the normalised text (with anything dropped or still
+   * undecoded around them), plus a trace that reaches into them: only those can still become, or grow
+   * into, a trace once more text arrives. Held text past STREAM_HOLD_MAX (a long run of whitespace or
+   * invisible characters) is let go: at most FRAGMENT - 1 characters of a secret go with it, and the
+   * cost of a piece stays bounded whatever a stream sends.
+   */
+  stream(replacement = REDACTED): { push(piece: string): string; end(): string } {
+    let pending = ""
+    return {
+      push: (piece) => {
+        pending += piece
+        if (this.empty) {
+          const out = pending
+          pending = ""
+          return out
+        }
+        const form = normalise(pending)
+        const units = form.text.length
+        let cut = pending.length > STREAM_HOLD_MAX ? pending.length : units >= FRAGMENT ? form.start[units - (FRAGMENT - 1)]! : 0
+        const spans = this.find(pending, form)
+        for (const [s, e] of spans) if (e > cut) cut = Math.min(cut, s)
+        const out = replace(pending.slice(0, cut), spans.filter(([, e]) => e <= cut), replacement)
+        pending = pending.slice(cut)
+        return out
+      },
+      end: () => {
+        const out = this.remove(pending, replacement)
+        pending = ""
+        return out
+      },
     }
-    return out + text.slice(at)
   }
 
   /** Whether any trace of a secret is in `text`: a last check before something is printed. */
   leaks(text: string): boolean {
     return this.find(text).length > 0
   }
+}
+
+function replace(text: string, spans: [number, number][], replacement: string) {
+  if (spans.length === 0) return text
+  let out = ""
+  let at = 0
+  for (const [s, e] of spans) {
+    out += text.slice(at, s) + replacement
+    at = e
+  }
+  return out + text.slice(at)
 }

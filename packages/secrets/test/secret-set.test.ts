@@ -110,3 +110,47 @@ describe("many secrets, long text", () => {
     expect(Array.from(form.end)).toEqual([1, 4, 10, 12, 17])
   })
 })
+
+describe("stream: a secret split over the pieces of a streamed answer", () => {
+  const run = (text: string, cuts: number[]) => {
+    const stream = set.stream()
+    let out = ""
+    let at = 0
+    for (const cut of [...cuts, text.length]) {
+      out += stream.push(text.slice(at, cut))
+      at = cut
+    }
+    return out + stream.end()
+  }
+
+  for (const [name, shape] of [
+    ["as is", key],
+    ["percent-encoded", encodeURIComponent(key)],
+    ["\\u-escaped", unicodeEscaped(key)],
+    ["a zero-width space inserted", `${key.slice(0, 9)}\u200b${key.slice(9)}`],
+  ] as const)
+    test(`${name}, one character at a time and in random pieces`, () => {
+      const text = `before ${shape} after`
+      const single = run(text, Array.from({ length: text.length }, (_, i) => i))
+      const random = run(text, [...new Set(Array.from({ length: 6 }, () => Math.floor(Math.random() * text.length)))].sort((a, b) => a - b))
+      for (const out of [single, random]) {
+        expect(fragmentsIn(out, key)).toEqual([])
+        expect(out.startsWith("before ")).toBe(true)
+        expect(out.endsWith(" after")).toBe(true)
+      }
+    })
+
+  test("ordinary text comes through as it arrives, but for its last 7 visible characters", () => {
+    const stream = set.stream()
+    expect(stream.push("Hello, this is an ordinary answer")).toBe("Hello, this is an ordinar")
+    expect(stream.push(".")).toBe("y ")
+    expect(stream.end()).toBe("answer.")
+  })
+
+  test("a long run of whitespace is let go, not held without bound", () => {
+    const stream = set.stream()
+    let out = stream.push("abc")
+    for (let i = 0; i < 40; i++) out += stream.push(" ".repeat(1024))
+    expect(out.length).toBeGreaterThan(16 * 1024)
+  })
+})

@@ -1,3 +1,4 @@
+import { SecretSet } from "@pawwork/secrets"
 import { Config } from "../../config"
 import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
 import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
@@ -45,6 +46,9 @@ export async function run(argv: string[], io: IO): Promise<number> {
   const pawwork = (await Config.load(io.env)).info.pawwork
   const timeouts = pawwork?.timeouts
   const requestID = Identifier.ascending("message")
+  // A gateway can put the request's own secrets in the answer too: they are removed as it streams.
+  const secrets = SecretSet.of(Provider.secretsOf(model))
+  const answer = secrets.stream()
   const diagnostics = SessionDiagnostics.hooks({ model, sessionID, requestID, env: io.env })
   // Counted in the quota ledger; Go meters checked against the thresholds beside the request.
   const quota = QuotaTurn.forTurn({ model, env: io.env, settings: pawwork?.quota, onWarning: (text) => io.stderr(text + "\n") })
@@ -53,7 +57,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     sessionID,
     requestID,
     messages: [{ role: "user", content: prompt }],
-    ...(values.json ? {} : { onText: (delta: string) => io.stdout(delta) }),
+    ...(values.json ? {} : { onText: (delta: string) => io.stdout(answer.push(delta)) }),
     decide: SessionRetry.policy(),
     ...(timeouts ? { timeouts } : {}),
     onTurnStart: quota.onTurnStart,
@@ -69,6 +73,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     },
   })
   await Promise.all([SessionDiagnostics.flush(), quota.settled().then(() => QuotaRecorder.flushAll())])
+  if (!values.json) io.stdout(answer.end())
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
     throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason: result.stopReason })
@@ -79,7 +84,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
         model: `${providerID}/${modelID}`,
         sessionID,
         requestID,
-        text: result.text,
+        text: secrets.remove(result.text),
         usage: result.usage,
         attempts: result.attempts,
         // Which identity the request went out with: the tag and fingerprints, never the key or token.
