@@ -129,7 +129,7 @@ const faultSchema = z
 export const DEFAULT_CLIENT_HEADER_VALUES = ["cli", "desktop", "tui", "app", "vscode"];
 export const DEFAULT_FREE_DAILY_LIMIT = 200;
 /** The longest configured `reply`: far more than any test asserts on, far less than would hurt. */
-export const MAX_REPLY_CHARS = 64 * 1024;
+export const MAX_REPLY_CHARS = 256 * 1024;
 export const DEFAULT_FALLBACK_DAILY_LIMIT = 20;
 
 const configObject = z.strictObject({

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtemp, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfig, SimConfigError } from "../src/config.ts";
+import { MAX_REPLY_CHARS, parseConfig, SimConfigError } from "../src/config.ts";
 import { chat, startTestSim } from "./helpers.ts";
 
 // Several real CLI processes per test: allow for a loaded machine (a blocked read is still killed at 30 s).
@@ -45,7 +45,9 @@ describe("configured reply", () => {
     })();
     expect(error).toBeInstanceOf(SimConfigError);
     expect((error as SimConfigError).field).toBe("reply");
-    expect((error as SimConfigError).message).toContain("at most 65536 characters");
+    expect((error as SimConfigError).message).toContain(`at most ${MAX_REPLY_CHARS} characters`);
+    // A long reply a test streams (client-abort.test.ts) still fits.
+    expect(() => parseConfig({ reply: "word ".repeat(50_000) })).not.toThrow();
   });
 
   test("POST /__sim/config with one answers 400 and keeps serving", async () => {
