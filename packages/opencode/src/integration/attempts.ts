@@ -15,12 +15,17 @@ const MAX_TRACKED = 1024
 
 const counts = new Map<string, number>()
 
-/** The id records of this request are grouped under. */
-export function requestID(hostID: string | undefined, method: string, url: string, body: string | undefined): string {
+/**
+ * The id records of this request are grouped under. `identity` is what else a retry sends the same
+ * (the key, the session): two requests with one prompt but another key are two requests.
+ */
+export function requestID(hostID: string | undefined, method: string, url: string, identity: readonly (string | null)[], body: string | undefined): string {
   if (hostID !== undefined) return hostID
   // A body that cannot be read (a stream) cannot be recognised again: each attempt is its own request.
   const material = body === undefined ? randomBytes(16).toString("hex") : body
-  return "fetch_" + createHmac("sha256", KEY).update(`${method}\n${url}\n`).update(material).digest("hex").slice(0, 20)
+  const hmac = createHmac("sha256", KEY).update(`${method}\n${url}\n`)
+  for (const value of identity) hmac.update(`${value ?? ""}\n`)
+  return "fetch_" + hmac.update(material).digest("hex").slice(0, 20)
 }
 
 /** This failure's 1-based attempt number within its request. */

@@ -203,7 +203,13 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     })
     const body = RequestFacts.bodyText(watched.input, watched.init)
     const method = watched.init?.method ?? (RequestFacts.isRequest(watched.input) ? watched.input.method : "GET")
-    const requestID = Attempts.requestID(RequestFacts.idHeader(headers, "x-opencode-request"), method.toUpperCase(), url.href, body)
+    const requestID = Attempts.requestID(
+      RequestFacts.idHeader(headers, "x-opencode-request"),
+      method.toUpperCase(),
+      url.href,
+      [headers.get("authorization"), headers.get("x-api-key"), headers.get("x-opencode-session")],
+      body,
+    )
     const entry = FailureRecord.build(
       {
         target,
