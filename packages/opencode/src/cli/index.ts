@@ -10,6 +10,7 @@ import * as ClassifyCmd from "./cmd/classify"
 import * as UsageCmd from "./cmd/usage"
 import * as ProbeCmd from "./cmd/probe"
 import * as DiagnoseCmd from "./cmd/diagnose"
+import * as StatusCmd from "./cmd/status"
 import { Installation } from "../installation"
 import { printable, printableJson } from "../util/scrub"
 
@@ -29,6 +30,7 @@ export const commands: Record<string, Command> = {
   usage: { summary: "Zen billing and Go usage windows (experimental)", help: UsageCmd.help, run: UsageCmd.run },
   probe: { summary: "which identity the gateway keys its limits on (throwaway installs, bounded requests)", help: ProbeCmd.help, run: ProbeCmd.run },
   diagnose: { summary: "what happened to failed OpenCode requests, from the diagnostics logs", help: DiagnoseCmd.help, run: DiagnoseCmd.run },
+  status: { summary: "what is left of each quota (free, Go windows, Zen balance) and which key is used", help: StatusCmd.help, run: (argv, io) => StatusCmd.run(argv, io) },
 }
 
 function usage() {
