@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { fingerprint as simFingerprint, startSimulator, type Simulator } from "@pawwork/zen-sim"
+import fs from "node:fs/promises"
+import path from "node:path"
+import * as Identifier from "../src/id/id"
+import { FetchLayer, FetchLayerSettings, GatewayHosts } from "../src/integration"
+import type { Entry, Failure } from "../src/session/diagnostics"
+import { fingerprint } from "../src/util/fingerprint"
+import { makeInstall, type TestInstall } from "./fixture/install"
+import { START } from "./fixture/gateway-accounts"
+
+/**
+ * wrapFetch in process, around the real fetch, against the simulator: what it watches and what it
+ * leaves alone, the identity switch, and its promises to the host (no throw fetch would not throw,
+ * one stderr line at most, no wait on a stalled body, the whole of a long error body delivered).
+ */
+
+const PAID = `sk-flu-paid-${crypto.randomUUID()}`
+
+let sim: Simulator
+const installs: TestInstall[] = []
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    now: START,
+    frozenClock: true,
+    config: {
+      newClientBonus: false,
+      workspaces: [{ id: "wrk_flu", balanceUSD: 10, members: [{ userID: "usr_flu", keys: [PAID] }] }],
+      faults: [
+        { endpoint: "zen", model: "gpt-5.1", status: 429, type: "FreeUsageLimitError", stall: "silence", count: -1 },
+        { endpoint: "zen", model: "qwen3-coder", status: 502, source: "edge", kind: "raw", body: "<html>" + "x".repeat(1024 * 1024) + "</html>", count: -1 },
+      ],
+    },
+  })
+})
+afterAll(async () => {
+  await sim.stop()
+  await Promise.all(installs.map((i) => i.cleanup()))
+})
+
+async function install(env: Record<string, string> = {}) {
+  const made = await makeInstall(env)
+  installs.push(made)
+  return made
+}
+
+/** A layer writing into an array, so each test sees exactly its own records. */
+function layer(made: TestInstall, options: FetchLayer.Options = {}) {
+  const written: Entry[] = []
+  const warnings: string[] = []
+  const layered = FetchLayer.wrapFetch(fetch, {
+    env: made.env,
+    hosts: `127.0.0.1:${new URL(sim.url).port}`,
+    log: { append: (e) => void written.push(e as Entry), flush: async () => {} },
+    warn: (line) => void warnings.push(line),
+    ...options,
+  })
+  return { layered, written, warnings }
+}
+
+const chat = (model: string, headers: Record<string, string> = {}, url = `${sim.zenBaseURL}/chat/completions`) =>
+  [
+    url,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer public", "x-opencode-session": Identifier.create("session"), ...headers },
+      body: JSON.stringify({ model, stream: false, messages: [{ role: "user", content: "hi" }] }),
+    },
+  ] as const
+
+describe("which requests are watched", () => {
+  test("the host list: host names on any port, host:port on that port, bad entries named and ignored", () => {
+    const hosts = GatewayHosts.parse(" OpenCode.ai , 127.0.0.1:4096, https://evil.example, [::1]:80, a b ")
+    expect([...hosts.names]).toEqual(["opencode.ai"])
+    expect([...hosts.hostPorts]).toEqual(["127.0.0.1:4096", "[::1]:80"])
+    expect(hosts.rejected).toEqual(["https://evil.example", "a b"])
+    expect(GatewayHosts.match(hosts, new URL("https://opencode.ai/zen/go/v1/chat/completions"))).toEqual({ providerID: "opencode-go", baseURL: "https://opencode.ai/zen/go/v1" })
+    expect(GatewayHosts.match(hosts, new URL("https://opencode.ai:8443/zen/v1/messages"))).toEqual({ providerID: "opencode", baseURL: "https://opencode.ai:8443/zen/v1" })
+    expect(GatewayHosts.match(hosts, new URL("http://127.0.0.1:4096/zen/v1/models"))?.providerID).toBe("opencode")
+    // Another port, the console's pages, a look-alike host: none of the layer's business.
+    expect(GatewayHosts.match(hosts, new URL("http://127.0.0.1:4097/zen/v1/models"))).toBeNull()
+    expect(GatewayHosts.match(hosts, new URL("https://opencode.ai/workspace/wrk_1/billing"))).toBeNull()
+    expect(GatewayHosts.match(hosts, new URL("https://opencode.ai.evil.example/zen/v1/models"))).toBeNull()
+    expect([...GatewayHosts.parse(undefined).names]).toEqual(["opencode.ai"])
+    expect([...GatewayHosts.parse("  ").names]).toEqual(["opencode.ai"])
+  })
+
+  test("settings from the environment: off switch, hosts, quota marker", () => {
+    expect(FetchLayerSettings.enabled({})).toBe(true)
+    expect(FetchLayerSettings.enabled({ PAWWORK_FETCH_LAYER: "Off" })).toBe(false)
+    expect(FetchLayerSettings.fromEnv({ PAWWORK_MARK_QUOTA_REFUSALS: "yes", PAWWORK_GATEWAY_HOSTS: "x.example" })).toMatchObject({ markQuotaRefusals: true, hosts: "x.example" })
+    expect(FetchLayerSettings.fromEnv({}).markQuotaRefusals).toBe(false)
+  })
+
+  test("a bad host list costs one warning line, at creation", async () => {
+    const made = await install()
+    const { warnings } = layer(made, { hosts: "https://opencode.ai/zen, opencode.ai" })
+    expect(warnings).toEqual([
+      'PawWork fetch layer: PAWWORK_GATEWAY_HOSTS entries "https://opencode.ai/zen" are not a host name or host:port and are ignored; requests go on unchanged.',
+    ])
+  })
+
+  test("a host that is not listed gets neither the install header nor a record", async () => {
+    const made = await install()
+    const { layered, written } = layer(made, { hosts: "opencode.ai" })
+    sim.reset()
+    const response = await layered(...chat("gpt-5-nano", { authorization: "Bearer sk-unknown-key-123456" }))
+    expect(response.status).toBe(401)
+    await response.text()
+    await layered.flush()
+    expect(written).toEqual([])
+    expect(sim.requests()[0]!.headers["x-pawwork-install"]).toBeUndefined()
+  })
+})
+
+describe("the install header", () => {
+  test("sent where the identity is on; the host's own value is kept", async () => {
+    const made = await install()
+    const { layered } = layer(made)
+    sim.reset()
+    await (await layered(...chat("big-pickle"))).text()
+    await (await layered(...chat("big-pickle", { "x-pawwork-install": "pwi_hosts_own_token_value_0123456789" }))).text()
+    const token = JSON.parse(await fs.readFile(path.join(made.dataDir, "install.json"), "utf8")).token as string
+    expect(sim.requests().map((r) => r.headers["x-pawwork-install"])).toEqual([simFingerprint(token), simFingerprint("pwi_hosts_own_token_value_0123456789")])
+  })
+
+  for (const [name, setup] of [
+    ["PAWWORK_INSTALL_IDENTITY=0", async () => install({ PAWWORK_INSTALL_IDENTITY: "0" })],
+    [
+      "opencode.json pawwork.installIdentity false",
+      async () => {
+        const made = await install()
+        await made.writeConfig({ pawwork: { installIdentity: false } })
+        return made
+      },
+    ],
+  ] as const) {
+    test(`opted out (${name}): no header, no install file, records say so`, async () => {
+      const made = await setup()
+      const { layered, written } = layer(made)
+      sim.reset()
+      await (await layered(...chat("gpt-5-nano", { authorization: "Bearer sk-unknown-key-123456" }))).text()
+      await layered.flush()
+      expect(sim.requests()[0]!.headers["x-pawwork-install"]).toBeUndefined()
+      expect(await fs.stat(path.join(made.dataDir, "install.json")).catch(() => null)).toBeNull()
+      expect(written).toHaveLength(1)
+      expect(written[0]).toMatchObject({ kind: "auth", installHeaderSent: false })
+      expect((written[0] as Failure).installFingerprint).toBeUndefined()
+    })
+  }
+
+  test("an opencode.json that cannot be read: no header (the opt-out may be in it), one warning", async () => {
+    const made = await install()
+    await made.writeConfig("{ not json")
+    const { layered, warnings } = layer(made)
+    sim.reset()
+    await (await layered(...chat("big-pickle"))).text()
+    await (await layered(...chat("big-pickle"))).text()
+    expect(sim.requests().map((r) => r.headers["x-pawwork-install"])).toEqual([undefined, undefined])
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain("opencode.json could not be read (config_invalid)")
+  })
+})
+
+describe("what the host gets", () => {
+  test("a network failure is recorded and the very same error reaches the host", async () => {
+    const made = await install()
+    const { layered, written } = layer(made, { hosts: "127.0.0.1:9" })
+    const bare = await fetch("http://127.0.0.1:9/zen/v1/chat/completions").catch((e) => e)
+    const seen = await layered("http://127.0.0.1:9/zen/v1/chat/completions").catch((e) => e)
+    expect(seen).toBeInstanceOf(Error)
+    expect(seen.constructor).toBe(bare.constructor)
+    expect(seen.code).toBe(bare.code)
+    await layered.flush()
+    expect(written.map((e) => (e as Failure).kind)).toEqual(["network"])
+  })
+
+  test("a request fetch itself refuses is refused the same way, and nothing is recorded", async () => {
+    const made = await install()
+    const { layered, written } = layer(made)
+    const args = chat("big-pickle", { "x-bad": "a\nb" })
+    const bare = await fetch(...args).catch((e) => e)
+    const seen = await layered(...args).catch((e) => e)
+    expect(bare).toBeInstanceOf(Error)
+    expect(seen.constructor).toBe(bare.constructor)
+    expect(seen.message).toBe(bare.message)
+    await layered.flush()
+    expect(written).toEqual([])
+  })
+
+  test("the host's own cancel is not a failure", async () => {
+    const made = await install()
+    const { layered, written } = layer(made)
+    const controller = new AbortController()
+    controller.abort()
+    const [url, init] = chat("big-pickle")
+    await layered(url, { ...init, signal: controller.signal }).catch(() => {})
+    await layered.flush()
+    expect(written).toEqual([])
+  })
+
+  test("a fault inside the layer: the answer is untouched and stderr gets one line for any number of them", async () => {
+    const made = await install()
+    const warnings: string[] = []
+    const layered = FetchLayer.wrapFetch(fetch, {
+      env: made.env,
+      hosts: `127.0.0.1:${new URL(sim.url).port}`,
+      log: {
+        append: () => {
+          throw new Error("disk on fire: sk-should-never-print-0123456789")
+        },
+        flush: async () => {},
+      },
+      warn: (line) => void warnings.push(line),
+    })
+    for (let i = 0; i < 3; i++) {
+      const response = await layered(...chat("gpt-5-nano", { authorization: "Bearer sk-unknown-key-123456" }))
+      expect(response.status).toBe(401)
+      expect(((await response.json()) as { error: { type: string } }).error.type).toBe("AuthError")
+    }
+    await layered.flush()
+    expect(warnings).toEqual(["PawWork fetch layer: recording a failure failed (Error); requests go on unchanged."])
+  })
+
+  test("an error body far over the cap reaches the host whole; the record reads only the start", async () => {
+    const made = await install()
+    const { layered, written } = layer(made)
+    const [url, init] = chat("qwen3-coder", { authorization: `Bearer ${PAID}` })
+    const response = await layered(url, init)
+    const text = await response.text()
+    expect(response.status).toBe(502)
+    expect(text.length).toBe("<html></html>".length + 1024 * 1024)
+    await layered.flush()
+    expect(written.map((e) => (e as Failure).kind)).toEqual(["server_error"])
+  })
+
+  test("marking waits for a failed answer's body only as long as markWaitMs", async () => {
+    const made = await install()
+    const { layered } = layer(made, { markQuotaRefusals: true, markWaitMs: 20 })
+    const controller = new AbortController()
+    const [url, init] = chat("gpt-5.1", { authorization: `Bearer ${PAID}` })
+    // The simulator sends the 429's status and headers, then never the body.
+    const response = await layered(url, { ...init, signal: controller.signal })
+    expect(response.status).toBe(429)
+    expect(response.headers.get("x-should-retry")).toBeNull()
+    controller.abort()
+    await response.body?.cancel().catch(() => {})
+  })
+})
