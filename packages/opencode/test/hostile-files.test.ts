@@ -238,6 +238,14 @@ describe("a read-only data dir", () => {
     expect(out.stderr).not.toContain("Unexpected error")
   })
 
+  test.skipIf(isRoot && Bun.which("setpriv") === null)("identity: a temporary one, with the directory to fix", async () => {
+    if (isRoot) await chownTree(install.root, 65534)
+    await fs.chmod(install.dataDir, 0o500)
+    const out = await runCliWithStdin(["identity"], "")
+    expect(out.code).toBe(0)
+    expect(out.stdout).toContain(`Not stored: ${Identity.filePath(install.env)} cannot be saved: permission denied; check the owner/mode of ${install.dataDir} (EACCES)`)
+  })
+
   test.skipIf(isRoot && Bun.which("setpriv") === null)("when the data dir cannot even be created, the parent is the one to fix", async () => {
     await fs.rm(install.dataDir, { recursive: true })
     if (isRoot) await chownTree(install.root, 65534)

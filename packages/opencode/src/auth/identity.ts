@@ -10,6 +10,7 @@ import { withLock } from "../util/file-lock"
 import * as AtomicFile from "../util/atomic-file"
 import * as Json from "../util/json"
 import * as ReadFile from "../util/read-file"
+import { writeProblem } from "../util/file-problem"
 import { RuntimeError } from "../util/error"
 
 /**
@@ -250,7 +251,7 @@ async function create(file: string, logFile: string): Promise<Active> {
       if (found.kind === "corrupt") return repair(file, logFile)
       return memory(file, found.kind === "unreadable" ? found.problem : "exists but cannot be found when read", contents)
     }
-    return memory(file, `cannot be saved (${describeError(error)})`, contents)
+    return memory(file, `cannot be saved: ${saveProblem(file, error)}`, contents)
   }
   await appendLog(logFile, { event: "identity.created", fingerprint: fingerprint(contents.token) })
   return active(file, contents)
@@ -269,7 +270,7 @@ async function repair(file: string, logFile: string): Promise<Active> {
       return replace(file, logFile, previousOf(found), found.problem)
     })
   } catch (error) {
-    return memory(file, `could not be replaced (${describeError(error)})`)
+    return memory(file, `could not be replaced: ${saveProblem(file, error)}`)
   }
 }
 
@@ -327,6 +328,13 @@ function memory(file: string, problem: string, contents = fresh()): Active {
   const result = active(file, contents, false)
   result.problem = problem
   return result
+}
+
+// What to fix, with the system's code kept for support ("... check the owner/mode of <dir> (EACCES)").
+function saveProblem(file: string, error: unknown) {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const problem = writeProblem(file, error)
+  return code && problem !== code ? `${problem} (${code})` : problem
 }
 
 function describeError(error: unknown) {

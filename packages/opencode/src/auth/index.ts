@@ -4,6 +4,7 @@ import { z } from "zod"
 import { Paths } from "../global"
 import * as Json from "../util/json"
 import * as ReadFile from "../util/read-file"
+import { writeProblem } from "../util/file-problem"
 import * as AtomicFile from "../util/atomic-file"
 import { withLock, LockTimeoutError } from "../util/file-lock"
 import { RuntimeError } from "../util/error"
@@ -100,21 +101,9 @@ async function update(env: Paths.Env, change: (raw: Record<string, unknown>) => 
     if (error instanceof LockTimeoutError) throw new AuthLockError(file)
     if (error instanceof AtomicFile.NotRegularFileError) throw new AuthFileError(file, error.problem)
     if (RuntimeError.isInstance(error)) throw error
-    throw new AuthFileError(file, writeProblem(file, error))
+    // A read-only or foreign-owned data dir fails in mkdir, the lock or the rename.
+    throw new AuthFileError(file, `cannot be written: ${writeProblem(file, error)}`)
   }
-}
-
-// A read-only or foreign-owned data dir fails in mkdir, the lock or the rename: say which
-// directory to fix instead of a bare system error.
-function writeProblem(file: string, error: unknown) {
-  const { code, syscall, path: failed } = (error ?? {}) as NodeJS.ErrnoException
-  // Creating the data dir fails in its parent: that is the directory to fix.
-  const dir = syscall === "mkdir" && failed ? path.dirname(failed) : path.dirname(file)
-  if (code === "EACCES" || code === "EPERM") return `cannot be written: permission denied; check the owner/mode of ${dir}`
-  if (code === "EROFS") return `cannot be written: ${dir} is on a read-only file system`
-  if (code === "ENOSPC" || code === "EDQUOT") return "cannot be written: the disk is full"
-  if (code === "ENOTDIR") return "cannot be written: a part of its path is a file, not a directory"
-  return `cannot be written (${code ?? (error instanceof Error ? error.message : String(error))})`
 }
 
 /** The most auth.json may hold: a few keys take a few hundred bytes. */
