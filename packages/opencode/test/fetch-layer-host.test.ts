@@ -297,3 +297,14 @@ for (const runtime of ["node", "bun"] as const) {
     }, 60_000)
   })
 }
+
+test("register.mjs is one self-contained file: Node built-ins only, none of the CLI, demo or SDK", async () => {
+  const text = await fs.readFile(DIST, "utf8")
+  const imports = [...new Set([...text.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]!))]
+  expect(imports.length).toBeGreaterThan(0)
+  for (const name of imports) expect(name).toStartWith("node:")
+  // Strings that minifying keeps and that only the CLI, the demo, the simulator or the SDK's request code hold.
+  for (const marker of ["Usage: cli", "Support bundle written", "PawWork OpenCode runtime demo", "zen-sim", "streamText"]) expect(text).not.toContain(marker)
+  // Today about 215 KiB (zod, the classifier, the diagnostics writer): a jump means a new dependency came along.
+  expect(text.length).toBeLessThan(400 * 1024)
+})
