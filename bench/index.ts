@@ -16,6 +16,9 @@ const benches: Bench[] = [
   { name: "usage", load: async () => (await import("../packages/usage/bench.ts")).benchUsage },
   { name: "diagnostics", load: async () => (await import("./diagnostics")).bench },
   { name: "secrets", load: async () => (await import("./secrets")).bench },
+  { name: "fetch-layer", load: async () => (await import("./fetch-layer")).bench },
+  { name: "ledger", load: async () => (await import("./ledger")).bench },
+  { name: "relay", load: async () => (await import("./relay")).bench },
 ]
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { json: { type: "boolean" }, only: { type: "string" } } })
