@@ -18,7 +18,8 @@ describe("captured requests", () => {
     });
     running.push(s);
     await chat(s.zenBaseURL, { model: "gpt-5.1", key, headers: { "x-pawwork-install": install, "x-api-key": key } });
-    await fetch(`${s.url}/workspace/wrk_cap/billing`, { headers: { cookie: `theme=dark; auth=${cookie}` } });
+    // manual: a migrated workspace's page redirects to the console sign-in, which would be captured too.
+    await fetch(`${s.url}/workspace/wrk_cap/billing`, { headers: { cookie: `theme=dark; auth=${cookie}` }, redirect: "manual" });
     await fetch(`${s.goBaseURL}/usage`, { headers: { authorization: `Bearer ${key}`, "proxy-authorization": `Basic ${key}` } });
 
     const [chatRequest, billingRequest, usageRequest] = s.requests();
