@@ -104,3 +104,22 @@ describe("whose account: the gateway's words for the user, OpenCode's side for a
     expect(gated.userMessage).not.toContain("rejected")
   })
 })
+
+describe("where to add credits: OpenCode's console, not the old dashboard", () => {
+  const credits = (metadata?: Record<string, unknown>) =>
+    ProviderError.classify({ status: 401, body: JSON.stringify({ type: "error", error: { type: "CreditsError", message: "Insufficient balance." }, ...(metadata ? { metadata } : {}) }) }, NOW)
+
+  test("the workspace's console page when the answer names the workspace", () => {
+    expect(credits({ workspace: "wrk_01K6XGM22R6FM8JVABE9XDQXGH" }).userMessage).toBe(
+      "Your OpenCode workspace has no balance left. Add credits in OpenCode's console: https://opencode.ai/console/wrk_01K6XGM22R6FM8JVABE9XDQXGH",
+    )
+  })
+
+  test("the console itself when it does not (a 401 carries no metadata)", () => {
+    expect(credits().userMessage).toBe("Your OpenCode workspace has no balance left. Add credits in OpenCode's console: https://opencode.ai/console")
+  })
+
+  test("never a /workspace/ page, which now sends everyone to the console's sign-in", () => {
+    for (const record of [credits(), credits({ workspace: "wrk_1" })]) expect(record.userMessage).not.toContain("/workspace/")
+  })
+})

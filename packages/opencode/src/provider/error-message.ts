@@ -58,7 +58,7 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         : `The model provider is rate limiting requests.${reset || " Waiting a little usually helps."}`
     case "credits_exhausted":
       return info.upstreamType === "CreditsError"
-        ? `Your OpenCode workspace has no balance left. Add credits at ${billingURL(info.workspaceID)}.`
+        ? `Your OpenCode workspace has no balance left. Add credits in OpenCode's console: ${billingURL(info.workspaceID)}`
         : sentences(`The provider reports that the account's credits or quota are used up${detail}`)
     case "spend_limit":
       return info.upstreamType === "UserLimitError"
@@ -308,8 +308,14 @@ function windowName(limitName: string | null) {
   return limitName ? `${limitName} ` : ""
 }
 
+/**
+ * Where a workspace's balance is topped up. Since 2026-09-20 the old `/workspace/<id>/billing` pages
+ * answer with the console's sign-in (console-api-2026.md); the console lives at `/console/<id>`. A
+ * 401 CreditsError carries no metadata, so the workspace is usually unknown: then the console root.
+ */
+const CONSOLE_URL = "https://opencode.ai/console"
 function billingURL(workspaceID: string | null) {
-  return workspaceID ? `https://opencode.ai/workspace/${workspaceID}/billing` : "your workspace's billing page on https://opencode.ai"
+  return workspaceID ? `${CONSOLE_URL}/${workspaceID}` : CONSOLE_URL
 }
 
 // Formatters are costly to build; keyed on TZ so a process that changes it still gets its own zone.
