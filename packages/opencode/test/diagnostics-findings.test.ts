@@ -110,7 +110,7 @@ describe("whose side a failure is on", () => {
     expect(DiagnosticsFindings.originOf({ upstreamProvider: "Console" })).toBeUndefined()
     expect(DiagnosticsFindings.originOf({})).toBeUndefined()
     const { origin: __, ...gatewayOld } = failure(2, { kind: "credits_exhausted", statusCode: 401, upstreamType: "CreditsError", authSource: "auth" })
-    expect(findings([gatewayOld])).toEqual(["Saved key has no credits: add credits on the workspace billing page; not an outage."])
+    expect(findings([gatewayOld])).toEqual(["Saved key has no credits: add credits in OpenCode's console (https://opencode.ai/console); not an outage."])
   })
 
   test("an overload or server error upstream gets no account finding: its own sentence already says whose it is", () => {

@@ -186,7 +186,7 @@ function situation(g: Group, last: Failure): string {
     case "subscription_usage_limit":
       return `OpenCode Black ${last.limitName ? `"${last.limitName}" ` : ""}window reached ${via(last)}${workspace(last)}; ${reset ?? "reset time not sent"}; not an outage.`
     case "credits_exhausted":
-      return `${subject(last)} has no credits${workspace(last)}: add credits on the workspace billing page; not an outage.`
+      return `${subject(last)} has no credits${workspace(last)}: add credits in OpenCode's console (https://opencode.ai/console); not an outage.`
     case "spend_limit":
       return `${last.upstreamType === "UserLimitError" ? "Member spend limit" : "Workspace monthly spend limit"} reached ${via(last)}${workspace(last)}: a workspace admin can raise it; not an outage.`
     case "auth":
