@@ -40,19 +40,19 @@ export interface Turn extends Required<Pick<Hooks, "onTurnStart" | "onFailure" |
 
 export function forTurn(input: Input): Turn {
   const now = input.now ?? Date.now
-  const { provider, model } = input.model
   const pending = new Set<Promise<void>>()
   const track = (work: Promise<void>) => {
     const done = work.catch(() => {}).finally(() => pending.delete(done))
     pending.add(done)
   }
-  if (!provider.opencode) return { onTurnStart() {}, onFailure() {}, onSuccess() {}, settled: async () => {} }
-  const recorder = input.recorder ?? Recorder.forFile(Ledger.filePath(input.env), { now })
-  const base = { providerID: bounded(provider.id, 128) || "unknown", modelID: bounded(model.id, 256) || "unknown", authSource: provider.credential.source }
-  const watch = goWatch(input)
+  if (!input.model.provider.opencode) return { onTurnStart() {}, onFailure() {}, onSuccess() {}, settled: async () => {} }
+  const { base, recorder: installRecorder, watch } = prepared(input)
+  const recorder = input.recorder ?? installRecorder(now)
+  const maxAgeMs = (input.settings?.cacheMaxAgeSec ?? Meters.DEFAULT_MAX_AGE_SEC) * 1000
   return {
     onTurnStart() {
-      if (watch) track(watch.beforeTurn(now, input))
+      // Most turns find fresh meters with nothing new to say: decided here, without a promise.
+      if (watch?.due(now(), maxAgeMs)) track(watch.beforeTurn(now, maxAgeMs, input))
     },
     onSuccess() {
       recorder.record({ ...base, at: now(), outcome: "answered" })
@@ -68,11 +68,39 @@ export function forTurn(input: Input): Turn {
   }
 }
 
-/** Which Go meters a turn on this model watches: OpenCode Go with a real key, and warnings on. */
+interface Prepared {
+  env: Paths.Env
+  thresholdsOff: boolean
+  base: Pick<Ledger.Event, "providerID" | "modelID" | "authSource">
+  recorder: (now: () => number) => Recorder.Recorder
+  watch: GoWatch | undefined
+}
+
+// A session resolves its model once and runs many turns on it: what a turn needs from the model and
+// the install is worked out on the first and kept with the model object.
+const preparedByModel = new WeakMap<Provider.Resolved, Prepared>()
+
+function prepared(input: Input): Prepared {
+  const thresholdsOff = input.settings?.thresholds === false
+  const found = preparedByModel.get(input.model)
+  if (found && found.env === input.env && found.thresholdsOff === thresholdsOff) return found
+  const { provider, model } = input.model
+  const file = Ledger.filePath(input.env)
+  const made: Prepared = {
+    env: input.env,
+    thresholdsOff,
+    base: { providerID: bounded(provider.id, 128) || "unknown", modelID: bounded(model.id, 256) || "unknown", authSource: provider.credential.source },
+    recorder: (now) => Recorder.forFile(file, { now }),
+    watch: thresholdsOff ? undefined : goWatch(input),
+  }
+  preparedByModel.set(input.model, made)
+  return made
+}
+
+/** Which Go meters a turn on this model watches: OpenCode Go with a real key. */
 function goWatch(input: Input): GoWatch | undefined {
   const { provider } = input.model
   if (!provider.gateway || provider.id !== "opencode-go") return undefined
-  if (input.settings?.thresholds === false) return undefined
   const key = provider.credential.key
   const fingerprint = provider.credential.fingerprint
   if (!key || !fingerprint || provider.credential.source === "public" || provider.credential.source === "none") return undefined
@@ -87,6 +115,9 @@ function goWatch(input: Input): GoWatch | undefined {
 // by every turn, so a steady stream of turns costs no file access until the meters are stale.
 const watches = new Map<string, GoWatch>()
 
+/** After a window's reset, a failed read of the new period is tried again at most this often. */
+const RETRY_AFTER_RESET_MS = 60_000
+
 class GoWatch {
   private entry: Meters.GoEntry | undefined
   private loaded: Promise<void> | undefined
@@ -96,6 +127,13 @@ class GoWatch {
   private readonly blocked = new Map<string, Alerts.Blocked>()
   private readonly alertsDir: string
   private readonly metersFile: string
+  private loadedDone = false
+  /** The entry whose windows were last checked against the thresholds. */
+  private evaluated: Meters.GoEntry | undefined
+  /** The earliest reset of a window that blocked: the "restored" notice is due then. */
+  private nextRestore = Infinity
+  /** The earliest reset among the cached windows: past it, the figures describe a period that is over. */
+  private earliestReset = Infinity
 
   constructor(
     quotaDir: string,
@@ -105,17 +143,28 @@ class GoWatch {
     this.metersFile = Meters.fileIn(quotaDir)
   }
 
-  async beforeTurn(now: () => number, input: Input) {
+  /** Whether a turn starting now has anything to do: load, read again, say something new. */
+  due(now: number, maxAgeMs: number): boolean {
+    if (!this.loadedDone) return true
+    if (this.refreshing) return false
+    return this.evaluated !== this.entry || now >= this.nextRestore || this.needsRead(now, maxAgeMs)
+  }
+
+  /** Older than maxAge, or describing a window period that has ended; a failed read waits as long before the next try. */
+  private needsRead(now: number, maxAgeMs: number) {
+    const attempted = this.entry ? Date.parse(this.entry.attemptedAt) : NaN
+    const since = Number.isFinite(attempted) ? now - attempted : Infinity
+    if (this.earliestReset <= now && since >= Math.min(maxAgeMs, RETRY_AFTER_RESET_MS)) return true
+    return Meters.ageMs(this.entry, now) >= maxAgeMs && since >= maxAgeMs
+  }
+
+  async beforeTurn(now: () => number, maxAgeMs: number, input: Input) {
     this.loaded ??= this.load(now())
     await this.loaded
     await this.restored(now(), input)
     await this.evaluate(now(), input)
-    const maxAgeMs = (input.settings?.cacheMaxAgeSec ?? Meters.DEFAULT_MAX_AGE_SEC) * 1000
-    const attempted = this.entry ? Date.parse(this.entry.attemptedAt) : NaN
-    // A failed read is not tried again on every turn either: the same age applies to the attempt.
-    const stale = Meters.ageMs(this.entry, now()) >= maxAgeMs && !(Number.isFinite(attempted) && now() - attempted < maxAgeMs)
-    if (stale && !this.refreshing) {
-      this.refreshing = this.refresh(now, input).finally(() => (this.refreshing = undefined))
+    if (this.needsRead(now(), maxAgeMs)) {
+      this.refreshing ??= this.refresh(now, input).finally(() => (this.refreshing = undefined))
     }
     await this.refreshing
   }
@@ -133,6 +182,7 @@ class GoWatch {
     const [cache, scanned] = await Promise.all([Meters.read(this.metersFile).catch(() => undefined), Alerts.scan(this.alertsDir, now)])
     this.entry ??= cache?.go[Meters.entryKey(this.source.keyFingerprint, this.source.baseURL)]
     this.remember(scanned)
+    this.loadedDone = true
   }
 
   private remember(scanned: { names: Set<string>; blocked: Alerts.Blocked[] }) {
@@ -150,6 +200,7 @@ class GoWatch {
 
   /** One "restored" notice per blocked window whose reset has passed, across processes. */
   private async restored(now: number, input: Input) {
+    this.nextRestore = Math.min(Infinity, ...[...this.blocked.values()].filter((b) => b.resetsAt > now).map((b) => b.resetsAt))
     for (const [name, b] of this.blocked) {
       if (b.resetsAt > now) continue
       this.blocked.delete(name)
@@ -164,7 +215,10 @@ class GoWatch {
   /** Thresholds crossed by the cached windows: the highest new one is said, the lower ones only marked. */
   private async evaluate(now: number, input: Input) {
     const thresholds = input.settings?.thresholds === undefined ? DEFAULT_THRESHOLDS : input.settings.thresholds || []
-    for (const w of this.entry?.windows ?? []) {
+    const entry = this.entry
+    this.evaluated = entry
+    this.earliestReset = Math.min(Infinity, ...(entry?.windows ?? []).map((w) => Date.parse(w.resetsAt)))
+    for (const w of entry?.windows ?? []) {
       if (Date.parse(w.resetsAt) <= now) continue
       if (isBlocked(w)) await this.markBlocked(w.name, w.resetsAt)
       const passed = crossed(w.percent, thresholds)
@@ -190,6 +244,7 @@ class GoWatch {
     const name = Alerts.blockedName(this.source.keyFingerprint, window, at)
     if (this.blocked.has(name) || this.said.has(Alerts.restoredName(name))) return
     this.blocked.set(name, { name, fingerprint: this.source.keyFingerprint, window, resetsAt: at })
+    this.nextRestore = Math.min(this.nextRestore, at)
     this.said.add(name)
     await Alerts.claim(this.alertsDir, name, new Date(at).toISOString())
   }
