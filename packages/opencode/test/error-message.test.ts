@@ -123,3 +123,30 @@ describe("where to add credits: OpenCode's console, not the old dashboard", () =
     for (const record of [credits(), credits({ workspace: "wrk_1" })]) expect(record.userMessage).not.toContain("/workspace/")
   })
 })
+
+describe("a 403 in the gateway's own name with a type this version does not know", () => {
+  const console403 = (body: unknown, authSource: "public" | "auth") =>
+    ProviderError.classify({ status: 403, body: JSON.stringify(body) }, NOW, { authSource, providerID: "opencode" })
+
+  test("is the gateway's, not a key problem: no key advice, whether a key was sent or not", () => {
+    const bodies = [
+      { type: "error", error: { type: "ClientCheckError", message: "Error from provider (Console): this client is not allowed" } },
+      { error: { message: "Error from provider (Console): this client is not allowed", type: "upstream_error", code: null } },
+    ]
+    for (const body of bodies)
+      for (const source of ["public", "auth"] as const) {
+        const info = console403(body, source)
+        expect(info).toMatchObject({ kind: "unknown", origin: "gateway", action: "stop", statusCode: 403 })
+        expect(info.userMessage).toStartWith("OpenCode's gateway refused the request with an answer this version of PawWork does not know (HTTP 403)")
+        for (const wrong of [/auth set/, /API key/i, /rejected the credentials/, /balance/i]) expect(info.userMessage).not.toMatch(wrong)
+      }
+  })
+
+  test("a gateway 401 and a custom provider's own 403 still speak about the key", () => {
+    const console401 = ProviderError.classify({ status: 401, body: JSON.stringify({ error: { message: "Error from provider (Console): Unauthorized" } }) }, NOW, { authSource: "auth", providerID: "opencode" })
+    expect(console401).toMatchObject({ kind: "auth", origin: "gateway" })
+    const custom = ProviderError.classify({ status: 403, body: JSON.stringify({ error: { message: "Forbidden" } }) }, NOW, { authSource: "auth", providerID: "mine" })
+    expect(custom.kind).toBe("auth")
+    expect(custom.userMessage).toContain("re-enter it with `auth set mine`")
+  })
+})

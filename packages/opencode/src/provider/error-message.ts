@@ -112,6 +112,9 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
     case "invalid_request":
       return sentences(`The provider rejected the request${http}${detail}`)
     case "unknown":
+      // The gateway's own answer of a type this version does not know (a new check, like September's gate): not guessed at.
+      if (info.origin === "gateway")
+        return sentences(`OpenCode's gateway refused the request with an answer this version of PawWork does not know${http}${detail}`, "A newer PawWork may explain it")
       return sentences(`The provider failed with an unexpected answer${http}${detail}`)
   }
 }

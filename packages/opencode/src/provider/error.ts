@@ -288,6 +288,10 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
       kind = statusKind(facts.status) ?? lookup(GENERIC, facts.type) ?? lookup(GENERIC, facts.code) ?? statusKind(facts.bodyStatus)
       // Last resort, for providers that send nothing more specific than a generic class.
       if (REFINABLE.has(kind)) kind = textHint(facts.message ?? facts.errorText) ?? kind
+      // The gateway answers a bad key with a typed 401; its own 403s are policy refusals (region,
+      // access, data policy, the free-tier gate). A 403 in its name with a type this runtime does
+      // not know is therefore not a key problem, and must not send the user to fix one.
+      if (kind === "auth" && facts.status === 403 && isConsole(providerName(facts.message) ?? providerName(facts.wrapper))) kind = "unknown"
     }
   }
   kind ??= "unknown"
@@ -318,7 +322,7 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
   const retryable = TRANSIENT.has(kind) && network?.retryable !== false && (retryAfterMs === null || retryAfterMs <= BOUNDED_WAIT_MS)
   const message = facts.message ?? facts.errorText ?? ""
   const named = providerName(facts.message) ?? providerName(facts.wrapper)
-  const origin = originOf(kind, facts, gatewayType !== null || (named !== null && CONSOLE.test(named)))
+  const origin = originOf(kind, facts, gatewayType !== null || isConsole(named))
   return finish(
     {
       kind,
@@ -361,6 +365,9 @@ function finish(info: Omit<Info, "userMessage">, now: number, context?: ErrorMes
 const FREE_TIER_TEXT = /free tier can only be used from within OpenCode/i
 /** `Console` (and `Console Go`) in the provider prefix is the gateway itself, not a provider behind it. */
 const CONSOLE = /^Console(?: |$)/
+function isConsole(name: string | null): boolean {
+  return name !== null && CONSOLE.test(name)
+}
 
 /**
  * The gateway error class the answer carries: its `error.type`, or FreeTierError recognised by its
