@@ -26,7 +26,8 @@ export class CostScanner {
     }
     let start = 0
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", start)) {
-      this.line(this.pending + text.slice(start, i))
+      const line = this.pending + text.slice(start, i)
+      if (!this.overflow && line.length <= MAX_LINE) this.line(line)
       this.pending = ""
       this.overflow = false
       start = i + 1

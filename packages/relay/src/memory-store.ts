@@ -1,4 +1,5 @@
 import type { Ask, Release, Usage, Verdict } from "./allowance"
+import { micro } from "./redis-script"
 
 /**
  * The fail-open fallback: the same check-and-count as the Redis script, in this instance's memory.
@@ -37,12 +38,12 @@ export class MemoryStore {
     const slots = this.liveSlots(k.concurrency, a.now)
     const over = (limit: number | null, used: number) => limit !== null && used >= limit
     if (over(l.globalDailyRequests, gReq)) return refuse("global", "requests", l.globalDailyRequests, gReq)
-    if (over(l.globalDailySpendUSD, gUsd)) return refuse("global", "spend", l.globalDailySpendUSD, gUsd)
+    if (over(microOf(l.globalDailySpendUSD), gUsd)) return refuse("global", "spend", l.globalDailySpendUSD, gUsd / 1e6)
     if (over(l.ipDailyRequests, ipReq)) return refuse("ip", "requests", l.ipDailyRequests, ipReq)
     const isNew = instReq === 0
     if (isNew && over(l.newInstallsPerIp, ipNew)) return refuse("new-install", "installs", l.newInstallsPerIp, ipNew)
     if (over(l.installDailyRequests, instReq)) return refuse("install", "requests", l.installDailyRequests, instReq)
-    if (over(l.installDailySpendUSD, instUsd)) return refuse("install", "spend", l.installDailySpendUSD, instUsd)
+    if (over(microOf(l.installDailySpendUSD), instUsd)) return refuse("install", "spend", l.installDailySpendUSD, instUsd / 1e6)
     if (over(l.concurrentStreamsPerInstall, slots.size)) return refuse("concurrency", "streams", l.concurrentStreamsPerInstall, slots.size)
     if (this.counters.size + 4 > this.maxEntries && isNew) return refuse("new-install", "installs", l.newInstallsPerIp ?? 0, ipNew)
     const add = (key: string, by: number) => {
@@ -52,11 +53,11 @@ export class MemoryStore {
     }
     const usage: Usage = {
       installRequests: add(k.installRequests, 1),
-      installSpendUSD: add(k.installSpend, l.costEstimateUSD),
+      installSpendUSD: add(k.installSpend, micro(l.costEstimateUSD)) / 1e6,
       ipRequests: add(k.ipRequests, 1),
       ipNewInstalls: isNew ? add(k.ipNewInstalls, 1) : ipNew,
       globalRequests: add(k.globalRequests, 1),
-      globalSpendUSD: add(k.globalSpend, l.costEstimateUSD),
+      globalSpendUSD: add(k.globalSpend, micro(l.costEstimateUSD)) / 1e6,
       concurrent: slots.size + 1,
     }
     slots.set(a.requestID, a.slotExpireAt)
@@ -68,10 +69,11 @@ export class MemoryStore {
     const slots = this.slots.get(r.keys.concurrency)
     slots?.delete(r.requestID)
     if (slots?.size === 0) this.slots.delete(r.keys.concurrency)
-    if (r.spendAdjustUSD === 0) return
+    const adjust = micro(r.spendAdjustUSD)
+    if (adjust === 0) return
     for (const key of [r.keys.installSpend, r.keys.globalSpend]) {
       const c = this.counters.get(key)
-      this.counters.set(key, { value: (c?.value ?? 0) + r.spendAdjustUSD, expireAt: r.expireAt })
+      this.counters.set(key, { value: (c?.value ?? 0) + adjust, expireAt: r.expireAt })
     }
   }
 
@@ -83,11 +85,11 @@ export class MemoryStore {
       if ((c?.value ?? 0) < value && (c || this.counters.size < this.maxEntries)) this.counters.set(key, { value, expireAt: a.expireAt })
     }
     raise(k.installRequests, usage.installRequests)
-    raise(k.installSpend, usage.installSpendUSD)
+    raise(k.installSpend, micro(usage.installSpendUSD))
     raise(k.ipRequests, usage.ipRequests)
     raise(k.ipNewInstalls, usage.ipNewInstalls)
     raise(k.globalRequests, usage.globalRequests)
-    raise(k.globalSpend, usage.globalSpendUSD)
+    raise(k.globalSpend, micro(usage.globalSpendUSD))
   }
 
   usage(a: Ask): Usage {
@@ -95,11 +97,11 @@ export class MemoryStore {
     const k = a.keys
     return {
       installRequests: get(k.installRequests),
-      installSpendUSD: get(k.installSpend),
+      installSpendUSD: get(k.installSpend) / 1e6,
       ipRequests: get(k.ipRequests),
       ipNewInstalls: get(k.ipNewInstalls),
       globalRequests: get(k.globalRequests),
-      globalSpendUSD: get(k.globalSpend),
+      globalSpendUSD: get(k.globalSpend) / 1e6,
       concurrent: this.liveSlots(k.concurrency, a.now).size,
     }
   }
@@ -125,4 +127,8 @@ export class MemoryStore {
 
 function refuse(scope: Extract<Verdict, { ok: false }>["scope"], limitName: Extract<Verdict, { ok: false }>["limitName"], limit: number | null, used: number): Verdict {
   return { ok: false, scope, limitName, limit: limit ?? 0, used }
+}
+
+function microOf(usd: number | null): number | null {
+  return usd === null ? null : micro(usd)
 }

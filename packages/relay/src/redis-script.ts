@@ -9,7 +9,8 @@ import type { Ask, Keys, Release, Scope, Usage, Verdict } from "./allowance"
  * mid-stream has already counted it.
  */
 
-// Limits arrive as strings; "-1" means no limit. Floats are returned as strings (Redis would cut them to integers).
+// Limits arrive as strings; "-1" means no limit. Spend is counted in whole micro-dollars, so both
+// stores add exactly and compare against a limit the same way (no floating-point drift).
 const CHECK = `
 local now = tonumber(ARGV[1])
 local expireAt = ARGV[2]
@@ -37,8 +38,8 @@ bump(KEYS[1]); bump(KEYS[3]); bump(KEYS[5])
 if isNew then bump(KEYS[4]); ipNew = ipNew + 1 end
 local reserve = tonumber(ARGV[12])
 if reserve > 0 then
-  instUsd = tonumber(redis.call('INCRBYFLOAT', KEYS[2], ARGV[12])); redis.call('PEXPIREAT', KEYS[2], expireAt)
-  gUsd = tonumber(redis.call('INCRBYFLOAT', KEYS[6], ARGV[12])); redis.call('PEXPIREAT', KEYS[6], expireAt)
+  instUsd = redis.call('INCRBY', KEYS[2], ARGV[12]); redis.call('PEXPIREAT', KEYS[2], expireAt)
+  gUsd = redis.call('INCRBY', KEYS[6], ARGV[12]); redis.call('PEXPIREAT', KEYS[6], expireAt)
 end
 redis.call('ZADD', KEYS[7], ARGV[4], ARGV[3])
 redis.call('PEXPIREAT', KEYS[7], ARGV[4])
@@ -50,8 +51,8 @@ const RELEASE = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 local adjust = tonumber(ARGV[2])
 if adjust ~= nil and adjust ~= 0 then
-  redis.call('INCRBYFLOAT', KEYS[2], ARGV[2]); redis.call('PEXPIREAT', KEYS[2], ARGV[3])
-  redis.call('INCRBYFLOAT', KEYS[3], ARGV[2]); redis.call('PEXPIREAT', KEYS[3], ARGV[3])
+  redis.call('INCRBY', KEYS[2], ARGV[2]); redis.call('PEXPIREAT', KEYS[2], ARGV[3])
+  redis.call('INCRBY', KEYS[3], ARGV[2]); redis.call('PEXPIREAT', KEYS[3], ARGV[3])
 end
 return 1
 `
@@ -76,6 +77,9 @@ function script(source: string): Script {
 export const SCRIPTS = { check: script(CHECK), release: script(RELEASE), usage: script(USAGE) }
 
 const limit = (value: number | null) => (value === null ? "-1" : String(value))
+/** USD as whole micro-dollars, the unit spend is counted in. */
+export const micro = (usd: number) => Math.round(usd * 1_000_000)
+const microLimit = (usd: number | null) => (usd === null ? "-1" : String(micro(usd)))
 
 function keyList(keys: Keys): string[] {
   return [keys.installRequests, keys.installSpend, keys.ipRequests, keys.ipNewInstalls, keys.globalRequests, keys.globalSpend, keys.concurrency]
@@ -91,19 +95,19 @@ export function checkArgs(a: Ask): { keys: string[]; args: string[] } {
       a.requestID,
       String(a.slotExpireAt),
       limit(l.installDailyRequests),
-      limit(l.installDailySpendUSD),
+      microLimit(l.installDailySpendUSD),
       limit(l.ipDailyRequests),
       limit(l.newInstallsPerIp),
       limit(l.globalDailyRequests),
-      limit(l.globalDailySpendUSD),
+      microLimit(l.globalDailySpendUSD),
       limit(l.concurrentStreamsPerInstall),
-      String(l.costEstimateUSD),
+      String(micro(l.costEstimateUSD)),
     ],
   }
 }
 
 export function releaseArgs(r: Release): { keys: string[]; args: string[] } {
-  return { keys: [r.keys.concurrency, r.keys.installSpend, r.keys.globalSpend], args: [r.requestID, String(r.spendAdjustUSD), String(r.expireAt)] }
+  return { keys: [r.keys.concurrency, r.keys.installSpend, r.keys.globalSpend], args: [r.requestID, String(micro(r.spendAdjustUSD)), String(r.expireAt)] }
 }
 
 export function usageArgs(keys: Keys, now: number): { keys: string[]; args: string[] } {
@@ -120,17 +124,18 @@ export function parseVerdict(reply: unknown): Verdict {
     const n = reply.slice(1).map((v) => Number(v))
     if (n.length !== 7 || n.some((v) => !Number.isFinite(v))) throw new Error("unexpected reply from the check script")
     const [installRequests, installSpendUSD, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD, concurrent] = n as [number, number, number, number, number, number, number]
-    return { ok: true, usage: { installRequests, installSpendUSD, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD, concurrent } }
+    return { ok: true, usage: { installRequests, installSpendUSD: installSpendUSD / 1e6, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD: globalSpendUSD / 1e6, concurrent } }
   }
   const [, scope, limitName, lim, used] = reply as [unknown, unknown, unknown, unknown, unknown]
   if (reply[0] !== 0 || typeof scope !== "string" || !SCOPE_NAMES.has(scope) || typeof limitName !== "string" || !LIMIT_NAMES.has(limitName))
     throw new Error("unexpected reply from the check script")
-  return { ok: false, scope: scope as Scope, limitName: limitName as "requests", limit: Number(lim), used: Number(used) }
+  const unit = limitName === "spend" ? 1e6 : 1
+  return { ok: false, scope: scope as Scope, limitName: limitName as "requests", limit: Number(lim) / unit, used: Number(used) / unit }
 }
 
 export function parseUsage(reply: unknown): Usage {
   const n = Array.isArray(reply) ? reply.map((v) => Number(v)) : []
   if (n.length !== 7 || n.some((v) => !Number.isFinite(v))) throw new Error("unexpected reply from the usage script")
   const [installRequests, installSpendUSD, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD, concurrent] = n as [number, number, number, number, number, number, number]
-  return { installRequests, installSpendUSD, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD, concurrent }
+  return { installRequests, installSpendUSD: installSpendUSD / 1e6, ipRequests, ipNewInstalls, globalRequests, globalSpendUSD: globalSpendUSD / 1e6, concurrent }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { leakedFragments } from "../../opencode/test/fixture/leaks"
-import { harness, type Harness } from "./helpers"
+import { chat, harness, installToken, type Harness } from "./helpers"
 
 /**
  * `bun run relay` as a user runs it: the example config with flags over it, the key from the
@@ -20,7 +20,7 @@ const EXAMPLE = join(ROOT, "packages", "relay", "relay.example.json")
 let h: Harness
 let dir: string
 beforeAll(async () => {
-  h = await harness()
+  h = await harness({ now: Date.now }) // the spawned relays run on the real clock
   dir = await mkdtemp(join(tmpdir(), "relay-cli-"))
 })
 afterAll(async () => {
@@ -79,6 +79,29 @@ describe("bun run relay", () => {
     }
     expect(leakedFragments(out.text() + err.text(), { key: h.key })).toEqual([])
     expect(err.text()).toContain('"event":"relay.request"')
+  })
+
+  test("a relay killed mid-stream loses nothing it had counted", async () => {
+    const file = join(dir, "kill.json")
+    await writeFile(file, JSON.stringify({ port: 0, upstream: { baseURL: h.sim.zenBaseURL, keyEnv: "K" }, models: ["big-pickle"], limits: { installDailyRequests: 5 } }))
+    const relay = Bun.spawn(["bun", MAIN, "--config", file, "--redis-url", h.redis.url], { env: env({ K: h.key }), stdout: "pipe", stderr: "ignore" })
+    const out = collect(relay.stdout)
+    const url = await listening(out)
+    const install = installToken()
+    h.sim.configure({ faults: [{ status: 200, stall: "keep-alive", intervalMs: 20, count: 1 }] })
+    const open = await chat(url, { install, stream: true })
+    expect(open.status).toBe(200)
+    const reader = open.body!.getReader()
+    await reader.read()
+    relay.kill("SIGKILL")
+    await relay.exited
+    await reader.cancel().catch(() => {})
+    h.sim.configure({ faults: [] })
+    // Another instance on the same Redis sees the request counted, its slot still held until it expires.
+    const other = await h.start({ limits: { installDailyRequests: 5 } })
+    const usage = (await (await fetch(`${other.url}/v1/usage`, { headers: { "x-pawwork-install": install } })).json()) as { requests: { used: number }; concurrent: { used: number } }
+    expect(usage.requests.used).toBe(1)
+    expect(usage.concurrent.used).toBe(1)
   })
 
   test("a missing key, a bad flag and a bad config are refused with what to do, exit 2", async () => {
