@@ -32,6 +32,8 @@ export const MAX_BODY = 64 * 1024
 /** How long a failed answer may be held for its body when marking it (markQuotaRefusals). */
 export const MARK_WAIT_MS = 2_000
 export const SHOULD_RETRY_HEADER = "x-should-retry"
+/** URLs whose verdict (watched or not) is remembered. */
+const MAX_SEEN_URLS = 256
 
 /** Spent quota, balance or spend limit: no retry within a request's lifetime can succeed. */
 export const QUOTA_KINDS: ReadonlySet<ProviderError.Kind> = new Set<ProviderError.Kind>([
@@ -100,6 +102,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
   }
   // Only the error's kind, never its message: a message may quote a header value, i.e. a key.
   const fault = (where: string) => (error: unknown) => warn(`${where} failed (${describe(error)})`)
+  const warnFault = fault("recording a failure")
   if (hosts.rejected.length)
     warn(`${GatewayHosts.ENV_VAR} entries ${hosts.rejected.map((e) => JSON.stringify(e)).join(", ")} are not a host name or host:port and are ignored`)
 
@@ -139,36 +142,40 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
       })
       .then((found) => (identity = found)))
 
-  async function send(watched: Watched): Promise<Response> {
-    let init = watched.init
+  // The success path allocates as little as it can: it runs for every request to the gateway, and
+  // the layer must not slow a stream it never reads. Facts are gathered only once something failed.
+  function send(input: FetchInput, init: FetchInit, url: URL, target: GatewayHosts.Target): Promise<Response> {
+    let sent = init
     try {
-      const own = watched.headers.get(Identity.HEADER)?.trim()
-      const found = identity === undefined ? await loadIdentity() : identity
-      // A host that sends its own install token keeps it; the record names that one.
-      if (own) watched.installFingerprint = fingerprint(own)
-      else if (found) {
-        watched.headers.set(Identity.HEADER, found.token)
-        init = { ...watched.init, headers: watched.headers }
-        watched.installFingerprint = found.fingerprint
-      }
+      if (identity) sent = RequestFacts.withHeader(input, init, Identity.HEADER, identity.token) ?? init
     } catch (error) {
       fault("adding the install header")(error)
-      init = watched.init
     }
-    let response: Response
-    try {
-      response = await base(watched.input, init)
-    } catch (error) {
-      if (!RequestFacts.cancelledByHost(watched.input, watched.init)) void track(record(watched, error))
-      throw error
+    const watched = (): Watched => {
+      const headers = RequestFacts.headersOf(input, sent)
+      const own = headers.get(Identity.HEADER)?.trim()
+      const installFingerprint = !own ? undefined : own === identity?.token ? identity.fingerprint : fingerprint(own)
+      return { input, init, url, target, headers, installFingerprint }
     }
-    try {
-      if (response.status >= 400) return await failed(watched, response)
-      if (isJson(response)) void track(checkSuccessBody(watched, response.clone()))
-    } catch (error) {
-      fault("reading a failed answer")(error)
-    }
-    return response
+    return base(input, sent).then(
+      (response) => {
+        try {
+          if (response.status >= 400) return failed(watched(), response)
+          if (isJson(response)) void track(checkSuccessBody(watched(), response.clone()))
+        } catch (error) {
+          fault("reading a failed answer")(error)
+        }
+        return response
+      },
+      (error: unknown) => {
+        try {
+          if (!RequestFacts.cancelledByHost(input, init)) void track(record(watched(), error))
+        } catch (fault) {
+          warnFault(fault)
+        }
+        throw error
+      },
+    )
   }
 
   async function failed(watched: Watched, response: Response): Promise<Response> {
@@ -230,17 +237,35 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     return info
   }
 
-  const wrapped = (input: FetchInput, init?: FetchInit): Promise<Response> => {
-    let watched: Watched | null = null
-    try {
-      const url = RequestFacts.urlOf(input)
+  // What each URL resolved to: hosts call the same few endpoints over and over, and one Map lookup
+  // costs less than parsing a URL per request. Cleared whole when full: only a bound, not an LRU.
+  const seen = new Map<string, { url: URL; target: GatewayHosts.Target } | null>()
+  const resolve = (input: FetchInput) => {
+    const href = typeof input === "string" ? input : input instanceof URL ? input.href : RequestFacts.isRequest(input) ? input.url : null
+    if (href === null) return null
+    let found = seen.get(href)
+    if (found === undefined) {
+      const url = GatewayHosts.mayMatch(hosts, href) ? RequestFacts.urlOf(href) : null
       const target = url && GatewayHosts.match(hosts, url)
-      if (url && target) watched = { input, init, url, target, headers: RequestFacts.headersOf(input, init), installFingerprint: undefined }
+      found = url && target ? { url, target } : null
+      if (seen.size >= MAX_SEEN_URLS) seen.clear()
+      seen.set(href, found)
+    }
+    return found
+  }
+
+  const wrapped = (input: FetchInput, init?: FetchInit): Promise<Response> => {
+    let found: ReturnType<typeof resolve> = null
+    try {
+      found = resolve(input)
     } catch (error) {
-      // Headers fetch itself will refuse, or a layer bug: either way fetch gets the call as it was.
       fault("reading a request")(error)
     }
-    return watched ? send(watched) : base(input, init)
+    if (!found) return base(input, init)
+    const { url, target } = found
+    // Only the first watched request waits, for the identity (one file read per process).
+    if (identity === undefined) return loadIdentity().then(() => send(input, init, url, target))
+    return send(input, init, url, target)
   }
 
   return Object.assign(wrapped, {

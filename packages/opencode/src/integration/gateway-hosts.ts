@@ -48,6 +48,19 @@ export function parse(value: string | undefined): Hosts {
   return { names, hostPorts, rejected }
 }
 
+/**
+ * A cheap first look, before any URL is parsed: false when no watched host name appears in the
+ * request's URL at all (case aside), which is every request but the gateway's for most hosts.
+ */
+export function mayMatch(hosts: Hosts, input: unknown): boolean {
+  const href = typeof input === "string" ? input : input instanceof URL ? input.href : (input as { url?: unknown } | null)?.url
+  if (typeof href !== "string") return false
+  const lower = href.toLowerCase()
+  for (const name of hosts.names) if (lower.includes(name)) return true
+  for (const hostPort of hosts.hostPorts) if (lower.includes(hostPort.slice(0, hostPort.lastIndexOf(":")))) return true
+  return false
+}
+
 /** The gateway endpoint of a URL, or null when the layer must leave the request alone. */
 export function match(hosts: Hosts, url: URL): Target | null {
   if (url.protocol !== "https:" && url.protocol !== "http:") return null

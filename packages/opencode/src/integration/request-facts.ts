@@ -28,8 +28,14 @@ export function headersOf(input: FetchInput, init: FetchInit): Headers {
   return new Headers(isRequest(input) ? input.headers : undefined)
 }
 
-/** The same arguments with one more header; the host's own value wins when it set one. */
+/** The same arguments with one more header (`name` in lower case); the host's own value wins when it set one. */
 export function withHeader(input: FetchInput, init: FetchInit, name: string, value: string): FetchInit | null {
+  const own = init?.headers
+  // A plain object (what SDKs pass) is extended as one, without building a Headers.
+  if (typeof own === "object" && own !== null && !Array.isArray(own) && Object.getPrototypeOf(own) === Object.prototype) {
+    for (const key in own) if (key.length === name.length && key.toLowerCase() === name) return null
+    return { ...init, headers: { ...(own as Record<string, string>), [name]: value } }
+  }
   const headers = headersOf(input, init)
   if (headers.has(name)) return null
   headers.set(name, value)
