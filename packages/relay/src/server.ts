@@ -179,9 +179,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           case "models":
             count(route, "served")
             return Response.json({ object: "list", data: config.models.map((id) => ({ id, object: "model", created: 0, owned_by: "pawwork-relay" })) })
-          case "usage":
-            count(route, "served")
-            return await usage(request, socketAddress)
+          case "usage": {
+            const answer = await usage(request, socketAddress)
+            count(route, answer.ok ? "served" : "rejected")
+            return answer
+          }
           case "healthz":
             return Response.json({ status: "ok", redis: redis.connected ? "up" : "down", policy: config.redisPolicy })
           case "metrics":
