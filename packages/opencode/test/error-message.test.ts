@@ -150,3 +150,32 @@ describe("a 403 in the gateway's own name with a type this version does not know
     expect(custom.userMessage).toContain("re-enter it with `auth set mine`")
   })
 })
+
+describe("providers that refuse a spent account or a bad key with a generic 400", () => {
+  const anthropicCredit = {
+    type: "error",
+    error: {
+      type: "invalid_request_error",
+      message: "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+    },
+  }
+  const geminiKey = { error: { code: 400, message: "API key not valid. Please pass a valid API key.", status: "INVALID_ARGUMENT" } }
+  const prefixed = (body: { error: { message: string } }, name: string) => ({ ...body, error: { ...body.error, message: `Error from provider (${name}): ${body.error.message}` } })
+  const classify = (body: unknown, providerID: string) => ProviderError.classify({ status: 400, body: JSON.stringify(body) }, NOW, { authSource: "auth", providerID })
+
+  test("behind the gateway: OpenCode's account with that provider, and none of the provider's advice to buy credits or fix a key", () => {
+    const credit = classify(prefixed(anthropicCredit, "Anthropic"), "opencode")
+    expect(credit).toMatchObject({ kind: "credits_exhausted", origin: "upstream", provider: "Anthropic", action: "stop" })
+    const key = classify(prefixed(geminiKey, "Google"), "opencode")
+    expect(key).toMatchObject({ kind: "auth", origin: "upstream", provider: "Google", action: "stop" })
+    for (const info of [credit, key]) {
+      expect(info.userMessage).toContain("OpenCode's own account")
+      for (const wrong of [/purchase credits/i, /valid API key/i, /auth set/, /balance/i]) expect(info.userMessage).not.toMatch(wrong)
+    }
+  })
+
+  test("a custom provider answering directly: the user's own account and key", () => {
+    expect(classify(anthropicCredit, "my-anthropic").userMessage).toStartWith("The provider reports that the account's credits or quota are used up")
+    expect(classify(geminiKey, "my-gemini").userMessage).toContain("re-enter it with `auth set my-gemini`")
+  })
+})
