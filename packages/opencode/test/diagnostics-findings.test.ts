@@ -113,6 +113,15 @@ describe("whose side a failure is on", () => {
     expect(findings([gatewayOld])).toEqual(["Saved key has no credits: add credits in OpenCode's console (https://opencode.ai/console); not an outage."])
   })
 
+  test("a 426 says the gateway wants a newer OpenCode client than PawWork honestly reports, and what works meanwhile; no promise that an update fixes it", () => {
+    const out = findings([failure(1, { kind: "client_outdated", origin: "gateway", statusCode: 426, upstreamType: "UpgradeRequiredError" })])
+    expect(out).toHaveLength(1)
+    expect(out[0]).toStartWith("OpenCode's gateway refused this client version (runtime 0.1.0) (HTTP 426 UpgradeRequiredError) on opencode/big-pickle")
+    expect(out[0]).toContain("not a key problem")
+    expect(out[0]).toContain("`auth set opencode`")
+    expect(out[0]).not.toContain("needs an update")
+  })
+
   test("an overload or server error upstream gets no account finding: its own sentence already says whose it is", () => {
     const out = findings([failure(1, { kind: "overloaded", origin: "upstream", statusCode: 529, upstreamProvider: "anthropic", stopReason: "attempts_exhausted", attempt: 4 })])
     expect(out).toEqual(["Provider overload (anthropic) on opencode/big-pickle, gave up after 4 attempts; not your quota or account."])

@@ -67,8 +67,8 @@ const rows: Row[] = [
     paste: { status: 426, body: "Upgrade Required" },
     sim: { model: free, config: { freeTierGate: "session+ua", minClientVersion: "999.0.0" } },
     expected: { kind: "client_outdated", origin: "gateway", action: "stop", statusCode: 426 },
-    says: ["refuses this client version", "PawWork needs an update"],
-    never: [/key/i],
+    says: ["refused this client's version", "PawWork reports its own version, not OpenCode's", "not a key problem", "`auth set opencode`"],
+    never: [/rejected/i, /invalid/i, /fix/i],
   },
   // Sections 3 and 4: the gateway's own types, the user's account.
   {

@@ -80,7 +80,12 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         `To keep working, save an OpenCode API key with \`auth set opencode\`, or subscribe to OpenCode Go: ${GO_URL}`
       )
     case "client_outdated":
-      return `OpenCode's gateway refuses this client version${http || " (HTTP 426)"}: PawWork needs an update. Update PawWork; retrying with this version will not help.`
+      // The gate wants OpenCode's own version; PawWork honestly reports its own, so an update is no promised fix.
+      return sentences(
+        `OpenCode's gateway refused this client's version${http || " (HTTP 426)"}${detail}`,
+        "PawWork reports its own version, not OpenCode's, so retrying will not help; this is not a key problem",
+        `To keep working, save an OpenCode API key with \`auth set opencode\`, or subscribe to OpenCode Go (${GO_URL}); a PawWork update may also help`,
+      )
     case "model_access_denied":
       return sentences(`Your OpenCode workspace does not give you access to this model${http}${detail}`, "Pick another model (`models`), or ask a workspace admin to allow this one.")
     case "data_policy_blocked":

@@ -169,7 +169,7 @@ function situation(g: Group, last: Failure): string {
         "not a key problem, not a used-up quota, not an outage. A saved OpenCode key (`auth set opencode`) or an OpenCode Go subscription works."
       )
     case "client_outdated":
-      return `OpenCode's gateway refused this client version (runtime ${last.runtimeVersion})${status(last)} on ${model}: PawWork needs an update; not a key problem.`
+      return `OpenCode's gateway refused this client version (runtime ${last.runtimeVersion})${status(last)} on ${model}: it wants a newer OpenCode client than the version PawWork honestly reports; not a key problem. A saved OpenCode key (\`auth set opencode\`) or an OpenCode Go subscription works; a PawWork update may.`
     case "model_access_denied":
       return `Model ${model} is not allowed ${via(last)}${workspace(last)}${status(last)}: pick another model, or a workspace admin can allow it.`
     case "data_policy_blocked":
