@@ -180,6 +180,25 @@ describe("Go endpoint session requirement", () => {
     expect((await chat(s.goBaseURL, { model: "glm-5", key: "sk-gate-go", session: null })).status).toBe(200);
   });
 
+  test("/messages and /responses on the Go endpoint need it too", async () => {
+    const s = await sim(KEYED);
+    const shapes = [
+      { path: "messages", body: { model: "glm-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] } },
+      { path: "responses", body: { model: "glm-5", input: "hi" } },
+    ];
+    for (const { path, body } of shapes) {
+      const send = (session?: string) =>
+        fetch(`${s.goBaseURL}/${path}`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk-gate-go", "content-type": "application/json", ...(session ? { "x-opencode-session": session } : {}) },
+          body: JSON.stringify(body),
+        });
+      const refused = await send();
+      expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 400, body: MISSING });
+      expect((await send("conversation-42")).status).toBe(200);
+    }
+  });
+
   test("the usage endpoint does not need it", async () => {
     const s = await sim(KEYED);
     const response = await fetch(`${s.goBaseURL}/usage`, { headers: { authorization: "Bearer sk-gate-go" } });
