@@ -179,3 +179,13 @@ describe("providers that refuse a spent account or a bad key with a generic 400"
     expect(classify(geminiKey, "my-gemini").userMessage).toContain("re-enter it with `auth set my-gemini`")
   })
 })
+
+test("a proxy's 500 carrying only the gateway's CreditsError text is not read as OpenCode's account with a provider", () => {
+  const info = ProviderError.classify(
+    { status: 500, body: JSON.stringify({ error: { message: "Insufficient balance. Manage your billing here: https://opencode.ai/workspace/wrk_1/billing", type: "upstream_error" } }) },
+    NOW,
+    { providerID: "opencode" },
+  )
+  expect(info.kind).not.toBe("credits_exhausted")
+  expect(info.userMessage).not.toContain("OpenCode's own account")
+})

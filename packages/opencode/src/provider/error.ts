@@ -423,8 +423,9 @@ function textHint(message: string | null): Kind | null {
   if (/rate.?limit|too many requests/i.test(sample)) return "rate_limit"
   // Providers that refuse a spent account or a bad key with a generic 400 (Anthropic's "Your credit
   // balance is too low", Gemini's "API key not valid"): behind the gateway that is OpenCode's
-  // account, and passing the text on as is would tell the user to buy credits or fix a key.
-  if (/credit balance is too low|insufficient (balance|credits?|funds)|exceeded your current quota/i.test(sample)) return "credits_exhausted"
+  // account, and passing the text on as is would tell the user to buy credits or fix a key. Not
+  // "insufficient balance": that is also the gateway's own CreditsError text, the user's workspace.
+  if (/credit balance is too low|exceeded your current quota/i.test(sample)) return "credits_exhausted"
   if (/api[ _-]?key (is )?(not valid|invalid)|invalid (x-)?api[ _-]?key|incorrect api key/i.test(sample)) return "auth"
   return null
 }
