@@ -189,3 +189,21 @@ test("a proxy's 500 carrying only the gateway's CreditsError text is not read as
   expect(info.kind).not.toBe("credits_exhausted")
   expect(info.userMessage).not.toContain("OpenCode's own account")
 })
+
+test("a spent Go window names the gateway's own way on: letting Go use the workspace balance, in the console", () => {
+  const info = ProviderError.classify(
+    {
+      status: 429,
+      headers: { "retry-after": "172800" },
+      body: JSON.stringify({
+        type: "error",
+        error: { type: "GoUsageLimitError", message: "Weekly usage limit reached. Resets in 2 days. To continue using this model now, enable usage from your available balance: https://opencode.ai/workspace/wrk_go/go" },
+        metadata: { workspace: "wrk_go", limitName: "weekly" },
+      }),
+    },
+    NOW,
+  )
+  expect(info.userMessage).toContain("let Go use your workspace balance")
+  expect(info.userMessage).toContain("https://opencode.ai/console")
+  expect(info.userMessage).not.toContain("/workspace/")
+})

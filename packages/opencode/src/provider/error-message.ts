@@ -47,7 +47,8 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         ` To keep working now, save an OpenCode API key with \`auth set opencode\`, or subscribe to OpenCode Go: ${GO_URL}`
       )
     case "go_usage_limit":
-      return `Your OpenCode Go ${windowName(info.limitName)}usage limit is reached.${reset} Until then, use a free model or an OpenCode API key with balance (\`auth set opencode\`).`
+      // The gateway's own way on (research row 11): Go may draw on the workspace balance once that is allowed.
+      return `Your OpenCode Go ${windowName(info.limitName)}usage limit is reached.${reset} Until then, let Go use your workspace balance (a setting on the workspace's Go page in OpenCode's console, ${CONSOLE_URL}), use a free model, or an OpenCode API key with balance (\`auth set opencode\`).`
     case "subscription_usage_limit":
       return `Your OpenCode subscription's ${windowName(info.limitName)}usage limit is reached.${reset} Until then, use a free model or pay from the workspace balance.`
     case "rate_limit":
