@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/zen-sim"
+import fs from "node:fs/promises"
 import * as Auth from "../src/auth"
 import * as Identifier from "../src/id/id"
 import { Provider } from "../src/provider"
 import { SessionProcessor, SessionRetry } from "../src/session"
-import { QuotaRecorder, QuotaTurn } from "../src/quota"
+import { QuotaLedger, QuotaRecorder, QuotaTurn } from "../src/quota"
 import { StatusReport, Waybar } from "../src/quota/status-schema"
 import * as StatusCmd from "../src/cli/cmd/status"
 import type { IO } from "../src/cli/io"
@@ -288,5 +289,46 @@ describe("status through the real CLI", () => {
     const help = await runCli(["status", "--help"], made.env)
     expect(help.code).toBe(0)
     expect(help.stdout).toContain("--waybar")
+  })
+})
+
+describe("status: bad input", () => {
+  test("a misspelt or out-of-range pawwork.quota setting is refused naming the field", async () => {
+    const made = await install({ pawwork: { quota: { threshold: [50] } } })
+    const misspelt = await runCli(["status"], made.env)
+    expect(misspelt.code).toBe(1)
+    expect(misspelt.stderr).toContain('pawwork.quota: unknown field "threshold"; the fields are thresholds, cacheMaxAgeSec and console')
+    await made.writeConfig({ pawwork: { quota: { thresholds: [50, 180] } } })
+    const high = await runCli(["status", "--json"], made.env)
+    expect(high.code).toBe(1)
+    expect(high.stderr).toContain("pawwork.quota.thresholds.1")
+    expect(JSON.parse(high.stdout).error.code).toBe("config_invalid")
+  })
+
+  test("a damaged ledger, and a directory in its place, are named in the notes; status still answers", async () => {
+    const made = await install()
+    const file = QuotaLedger.filePath(made.env)
+    await Bun.write(file, "not json")
+    const damaged = await report(made.env)
+    expect(damaged.ledger.damaged).toBe("it is not valid JSON")
+    expect(damaged.notes.join("\n")).toContain("could not be read (it is not valid JSON); it is replaced on the next request")
+    await fs.rm(file)
+    await fs.mkdir(file)
+    const dir = await report(made.env)
+    expect(dir.ledger.damaged).toContain("is a directory")
+    expect(dir.notes.join("\n")).toContain("Requests are not counted until it is fixed")
+  })
+
+  test("the console's answers and failures leave no trace of its key in the cache or the output", async () => {
+    sim.clock.set(START)
+    const made = await install({ pawwork: { quota: { console: { apiKeyEnv: "OC_CONSOLE_KEY", baseURL: sim.url } } } }, sim, { OC_CONSOLE_KEY: CONSOLE_KEY })
+    await Auth.set("opencode-go", { type: "api", key: GO_KEY }, made.env)
+    const good = await status(made.env, "--json", "--refresh")
+    const wrong = plantedSecret("oc_sk-wrong")
+    const bad = await status({ ...made.env, OC_CONSOLE_KEY: wrong }, "--json", "--refresh")
+    expect(StatusReport.parse(JSON.parse(bad.stdout)).zen.error?.code).toBe("session_expired")
+    const dir = QuotaLedger.dir(made.env)
+    const files = await Promise.all((await fs.readdir(dir)).filter((n) => !n.endsWith(".lock")).map((n) => fs.readFile(`${dir}/${n}`, "utf8").catch(() => "")))
+    expect(leakedFragments([good.stdout, bad.stdout, ...files].join("\n"), { console: CONSOLE_KEY, wrong, go: GO_KEY })).toEqual([])
   })
 })

@@ -32,7 +32,11 @@ export async function build(options: Options): Promise<StatusReport> {
   const settings = config.pawwork?.quota
   const maxAgeMs = (settings?.cacheMaxAgeSec ?? Meters.DEFAULT_MAX_AGE_SEC) * 1000
   const ledgerFile = Ledger.filePath(options.env)
-  const { ledger, damaged } = await Ledger.read(ledgerFile).catch((error: Error) => ({ ledger: Ledger.empty(), damaged: error.message }))
+  // Unreadable (a directory or a FIFO in its place, permissions): said, and the rest still answers.
+  const { ledger, damaged, unreadable } = await Ledger.read(ledgerFile).then(
+    (r): Ledger.ReadResult & { unreadable?: string } => r,
+    (error: Error): Ledger.ReadResult & { unreadable?: string } => ({ ledger: Ledger.empty(), unreadable: error.message }),
+  )
   const zenProvider = providers["opencode"]
   const goProvider = providers["opencode-go"]
   const keys = [zenProvider, goProvider].filter((p): p is Provider.Info => !!p).map(keyOf)
@@ -50,6 +54,7 @@ export async function build(options: Options): Promise<StatusReport> {
   }
   notes.push(...findings(zenProvider, goProvider, goSource, go, at))
   if (damaged) notes.push(`The quota ledger (${ledgerFile}) could not be read (${damaged}); it is replaced on the next request, so today's counts start again.`)
+  if (unreadable) notes.push(`The quota ledger cannot be read: ${unreadable} Requests are not counted until it is fixed; nothing else is affected.`)
   for (const note of ledger.notes) notes.push(`${note.at}: ${note.text}`)
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -59,7 +64,7 @@ export async function build(options: Options): Promise<StatusReport> {
     go,
     zen: zen.report,
     notes,
-    ledger: { file: ledgerFile, damaged: damaged ?? null },
+    ledger: { file: ledgerFile, damaged: damaged ?? unreadable ?? null },
   }
 }
 
