@@ -25,10 +25,11 @@ afterEach(async () => {
   await install.cleanup()
 })
 
-async function hugeAnswer(status: number) {
+async function hugeAnswer(status: number, contentType = "application/json") {
   const sent = { bytes: 0, requests: 0 }
-  // A JSON error object whose message never ends: its start looks like an error body.
-  const head = new TextEncoder().encode('{"type":"error","error":{"type":"server_error","message":"')
+  // A JSON error object whose message never ends: its start looks like an error body (and, as an
+  // event stream, an event that never ends).
+  const head = new TextEncoder().encode(contentType === "text/event-stream" ? 'data: {"choices":[{"delta":{"content":"' : '{"type":"error","error":{"type":"server_error","message":"')
   const chunk = new Uint8Array(MiB).fill(0x61)
   server = Bun.serve({
     hostname: "127.0.0.1",
@@ -46,7 +47,7 @@ async function hugeAnswer(status: number) {
             controller.enqueue(next)
           },
         }),
-        { status, headers: { "content-type": "application/json" } },
+        { status, headers: { "content-type": contentType } },
       )
     },
   })
@@ -70,6 +71,15 @@ describe("a 200 MB answer is not read whole", () => {
   test("on a 200 to a streaming request: the turn fails after a bounded read", async () => {
     const { result, sent } = await hugeAnswer(200)
     expect(result.ok).toBe(false)
+    expect(sent.requests).toBe(1)
+    expect(sent.bytes).toBeLessThan(32 * MiB)
+  })
+
+  test("on a 200 event stream, one line that never ends: the turn fails after a bounded read, saying why", async () => {
+    // The SDK's event parser keeps an unfinished line in memory: unbounded, it grew by gigabytes.
+    const { result, sent } = await hugeAnswer(200, "text/event-stream")
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.failure.message).toContain("without a line break")
     expect(sent.requests).toBe(1)
     expect(sent.bytes).toBeLessThan(32 * MiB)
   })

@@ -104,6 +104,9 @@ export function gather(input: unknown): Facts {
     return facts
   }
   if (APICallError.isInstance(input)) {
+    // The SDK wraps whatever a 200's body stream fails with in a bare "Failed to process successful
+    // response"; when that is an APICallError of our own (error-response.ts), it is the one that says what happened.
+    if (APICallError.isInstance(input.cause) && input.responseBody === undefined) return gather(input.cause)
     facts.status = statusOf(input.statusCode)
     facts.headers = input.responseHeaders
     facts.errorText = text(input.message)

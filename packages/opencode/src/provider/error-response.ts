@@ -13,6 +13,14 @@ import { readBounded } from "../util/bounded-stream"
 const MAX_BODY = 64 * 1024
 
 /**
+ * The longest stretch of an event stream without a line break. The SDK's event parser keeps an
+ * unfinished line in memory until its line break comes, so a server that never sends one grew the
+ * process by gigabytes while the silence deadline (which counts events) saw nothing wrong. A real
+ * event is a few hundred bytes; this leaves room for any event a chat model sends.
+ */
+const MAX_LINE = 8 * 1024 * 1024
+
+/**
  * Also caps what is read of any body that is not a stream of events: the SDK reads an error body
  * whole, and the classifier looks at far less than MAX_BODY, so a server that sends hundreds of
  * megabytes (or never stops) is cut there and the rest is never read.
@@ -21,14 +29,14 @@ export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
   const wrapped = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const response = await (base ?? globalThis.fetch)(input, init)
     if (!response.ok) return capped(response)
-    if (!(response.headers.get("content-type") ?? "").includes("json") || !isStreaming(init?.body)) return response
+    if (!(response.headers.get("content-type") ?? "").includes("json") || !isStreaming(init?.body)) return lineBounded(response, urlOf(input))
     const { text: body, truncated } = response.body ? await readBounded(response.body, MAX_BODY) : { text: "", truncated: false }
     if (truncated || isErrorBody(body)) {
       throw new APICallError({
         message: truncated
           ? `The provider answered a streaming request with a JSON body over ${MAX_BODY / 1024} KiB instead of an event stream; only its start was read`
           : "The provider answered a streaming request with an error body",
-        url: typeof input === "string" ? input : input instanceof URL ? input.href : input.url,
+        url: urlOf(input),
         requestBodyValues: {},
         statusCode: response.status,
         responseHeaders: Object.fromEntries(response.headers),
@@ -60,6 +68,36 @@ function capped(response: Response): Response {
     cancel: (reason) => reader.cancel(reason),
   })
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+}
+
+/** The same response, failing with an APICallError once a line passes MAX_LINE bytes; the rest is cancelled unread. */
+function lineBounded(response: Response, url: string): Response {
+  if (!response.body) return response
+  let run = 0
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const last = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d))
+        run = last >= 0 ? chunk.byteLength - 1 - last : run + chunk.byteLength
+        if (run <= MAX_LINE) return controller.enqueue(chunk)
+        controller.error(
+          new APICallError({
+            message: `The provider sent more than ${MAX_LINE / 1024 / 1024} MiB without a line break in its event stream; the answer was cut there`,
+            url,
+            requestBodyValues: {},
+            statusCode: response.status,
+            responseHeaders: Object.fromEntries(response.headers),
+            isRetryable: false,
+          }),
+        )
+      },
+    }),
+  )
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+}
+
+function urlOf(input: Parameters<typeof fetch>[0]) {
+  return typeof input === "string" ? input : input instanceof URL ? input.href : input.url
 }
 
 function isStreaming(body: unknown) {
