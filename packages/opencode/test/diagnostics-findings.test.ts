@@ -122,6 +122,15 @@ describe("whose side a failure is on", () => {
     expect(out[0]).not.toContain("needs an update")
   })
 
+  test("a blocked workspace (AuthError 'Request blocked by upstream provider.') is not a key to re-enter", () => {
+    const out = findings([
+      failure(1, { kind: "auth", origin: "gateway", statusCode: 401, upstreamType: "AuthError", authSource: "auth", keyFingerprint: "fp_ba9876543210", message: "Request blocked by upstream provider." }),
+    ])
+    expect(out).toEqual([
+      "Workspace blocked by OpenCode with the saved key (fp_ba9876543210) (HTTP 401 AuthError): the key is not the problem, re-entering it will not help; the workspace owner must contact OpenCode support.",
+    ])
+  })
+
   test("an overload or server error upstream gets no account finding: its own sentence already says whose it is", () => {
     const out = findings([failure(1, { kind: "overloaded", origin: "upstream", statusCode: 529, upstreamProvider: "anthropic", stopReason: "attempts_exhausted", attempt: 4 })])
     expect(out).toEqual(["Provider overload (anthropic) on opencode/big-pickle, gave up after 4 attempts; not your quota or account."])

@@ -135,6 +135,33 @@ const rows: Row[] = [
     says: ["rejected"],
   },
   {
+    name: "401 AuthError for a flagged or blocked workspace: 'Request blocked by upstream provider.' (row 16)",
+    paste: { status: 401, body: gateway("AuthError", "Request blocked by upstream provider.") },
+    sim: { model: paid, key: KEY.paid, config: fault({ status: 401, type: "AuthError", message: "Request blocked by upstream provider." }) },
+    expected: { kind: "auth", origin: "gateway", action: "stop", upstreamType: "AuthError" },
+    says: ["blocked", "workspace", "not the key"],
+    never: [/re-enter it with/i, /auth set/, /rejected the credentials/i],
+  },
+  {
+    name: "400 MissingSessionID from the Go endpoint (section 1): the gateway's own, no key advice",
+    paste: {
+      status: 400,
+      body: gateway("MissingSessionID", "Error from provider (Console Go): Request is missing x-opencode-session and cannot be routed efficiently. Please see https://opencode.ai/docs/go/#where-can-i-use-it"),
+    },
+    sim: {
+      model: "opencode-go/glm-5",
+      key: KEY.goOk,
+      config: fault({
+        status: 400,
+        type: "MissingSessionID",
+        message: "Error from provider (Console Go): Request is missing x-opencode-session and cannot be routed efficiently. Please see https://opencode.ai/docs/go/#where-can-i-use-it",
+      }),
+    },
+    expected: { kind: "invalid_request", origin: "gateway", action: "stop", upstreamType: "MissingSessionID", provider: null },
+    says: ["x-opencode-session"],
+    never: [/API key/i, /auth set/, /balance/i],
+  },
+  {
     name: "401 ModelError, no metadata",
     paste: { status: 401, body: gateway("ModelError", "Model is disabled") },
     sim: { model: paid, key: KEY.paid, config: fault({ status: 401, type: "ModelError", message: "Model is disabled" }) },

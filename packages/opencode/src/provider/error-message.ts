@@ -69,6 +69,12 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
       // The key is valid; its workspace lacks the subscription (the Go usage endpoint says this).
       if (info.upstreamType === "EntitlementError")
         return sentences(`This key's OpenCode workspace has no OpenCode Go subscription${http}${detail}`, `Subscribe at ${GO_URL}, or use the key of a workspace that has one.`)
+      // A flagged or blocked workspace gets AuthError too (research row 16): the key is fine, re-entering it will not help.
+      if (info.upstreamType === "AuthError" && /request blocked/i.test(info.message))
+        return sentences(
+          `OpenCode's gateway blocked requests from this key's OpenCode workspace${http}${detail}`,
+          "That is the workspace, not the key: re-entering it will not help. Contact OpenCode support about the workspace, or use a key of another workspace",
+        )
       return sentences(`The provider rejected the credentials${http}${detail}`, ...authAdvice(context))
     case "model_unavailable":
       return sentences(`This model is not available with your key or plan${detail}`, "Run `models` to see the ones you can use.")

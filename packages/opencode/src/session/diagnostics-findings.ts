@@ -190,6 +190,9 @@ function situation(g: Group, last: Failure): string {
     case "spend_limit":
       return `${last.upstreamType === "UserLimitError" ? "Member spend limit" : "Workspace monthly spend limit"} reached ${via(last)}${workspace(last)}: a workspace admin can raise it; not an outage.`
     case "auth":
+      // A flagged or blocked workspace is AuthError too (research row 16): not the key, so no key fix.
+      if (last.upstreamType === "AuthError" && /request blocked/i.test(last.message ?? ""))
+        return `Workspace blocked by OpenCode ${via(last)}${workspace(last)}${status(last)}: the key is not the problem, re-entering it will not help; the workspace owner must contact OpenCode support.`
       return rejected(last)
     case "model_unavailable":
       return `Model ${model} is not offered ${via(last)}${status(last)}: pick one from \`models\`.`
