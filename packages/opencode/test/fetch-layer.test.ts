@@ -6,6 +6,7 @@ import * as Identifier from "../src/id/id"
 import { FetchLayer, FetchLayerSettings, GatewayHosts } from "../src/integration"
 import type { Entry, Failure } from "../src/session/diagnostics"
 import { fingerprint } from "../src/util/fingerprint"
+import * as DiagnosticsFindings from "../src/session/diagnostics-findings"
 import { makeInstall, type TestInstall } from "./fixture/install"
 import { START } from "./fixture/gateway-accounts"
 
@@ -246,5 +247,20 @@ describe("what the host gets", () => {
     expect(response.headers.get("x-should-retry")).toBeNull()
     controller.abort()
     await response.body?.cancel().catch(() => {})
+  })
+})
+
+describe("what support reads", () => {
+  test("a key of the host's own is named as such, never sent to opencode.json or auth set", async () => {
+    const made = await install()
+    const { layered, written } = layer(made)
+    const key = `sk-flu-hosts-own-${crypto.randomUUID()}`
+    await (await layered(...chat("gpt-5-nano", { authorization: `Bearer ${key}` }))).text()
+    await layered.flush()
+    expect(written.map((e) => [(e as Failure).kind, e.authSource])).toEqual([["auth", "host"]])
+    const findings = DiagnosticsFindings.findings(DiagnosticsFindings.group(written)).join("\n")
+    expect(findings).toContain(`Key sent by the host program (${fingerprint(key)}) rejected (HTTP 401 AuthError): fix the key in that program's settings.`)
+    expect(findings).not.toContain("opencode.json")
+    expect(findings).not.toContain("auth set")
   })
 })
