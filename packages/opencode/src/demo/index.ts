@@ -9,13 +9,14 @@ import { scenario as goLimit } from "./scenarios/go-limit"
 import { scenario as overload } from "./scenarios/overload"
 import { scenario as stalls } from "./scenarios/stalls"
 import { scenario as diagnose } from "./scenarios/diagnose"
+import { scenario as quota } from "./scenarios/quota"
 
 /**
  * `bun run demo`: every scenario against an embedded simulator on a free loopback port, with
  * throwaway installs. Nothing of the user's (auth.json, config, logs) is read or written.
  * A new scenario is one file in ./scenarios and one line here.
  */
-const scenarios: Scenario[] = [stream, installs, freeLimit, freeTierGate, goLimit, overload, diagnose, stalls]
+const scenarios: Scenario[] = [stream, installs, freeLimit, freeTierGate, goLimit, overload, diagnose, stalls, quota]
 
 const root = await tempRoot()
 const sim = await startSimulator({ config: { newClientBonus: false } })

@@ -129,13 +129,16 @@ function cents(usd: string): string {
 function wrap(text: string, first: string, rest = first.replace(/./g, " ")): string[] {
   const out: string[] = []
   let line = first
-  for (const word of text.split(/\s+/)) {
-    if (line.trim() && line.length + word.length + 1 > 100) {
+  let empty = true
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (!empty && line.length + word.length + 1 > 100) {
       out.push(line.trimEnd())
       line = rest
+      empty = true
     }
-    line += (line.trim() ? " " : "") + word
+    line += (empty ? "" : " ") + word
+    empty = false
   }
-  if (line.trim()) out.push(line.trimEnd())
+  if (!empty) out.push(line.trimEnd())
   return out
 }

@@ -4,6 +4,7 @@ import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
 import { SessionDeadline, SessionDiagnostics, SessionProcessor, SessionRetry } from "../../session"
 import { QuotaRecorder, QuotaTurn } from "../../quota"
 import * as Identifier from "../../id/id"
+import { printableAnswer, printableJson } from "../../util/scrub"
 import * as Args from "../args"
 import type { IO } from "../io"
 
@@ -57,7 +58,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
     sessionID,
     requestID,
     messages: [{ role: "user", content: prompt }],
-    ...(values.json ? {} : { onText: (delta: string) => io.stdout(answer.push(delta)) }),
+    // The answer is the gateway's text: nothing in it may drive the terminal (util/scrub.ts).
+    ...(values.json ? {} : { onText: (delta: string) => io.stdout(printableAnswer(answer.push(delta))) }),
     decide: SessionRetry.policy(),
     ...(timeouts ? { timeouts } : {}),
     onTurnStart: quota.onTurnStart,
@@ -72,15 +74,17 @@ export async function run(argv: string[], io: IO): Promise<number> {
         io.stderr(ProviderErrorMessage.retrying(failure.info, decision.delayMs, failure.attempt + 1, SessionRetry.maxAttempts(failure.info.kind)) + "\n")
     },
   })
-  await Promise.all([SessionDiagnostics.flush(), quota.settled().then(() => QuotaRecorder.flushAll())])
-  if (!values.json) io.stdout(answer.end())
+  // A usage read still running (a slow usage API) may hold the exit at most QUOTA_SETTLE_MS: its
+  // warning then comes on a later turn. The ledger is written either way.
+  await Promise.all([SessionDiagnostics.flush(), settleWithin(quota.settled(), QUOTA_SETTLE_MS).then(() => QuotaRecorder.flushAll())])
+  if (!values.json) io.stdout(printableAnswer(answer.end()))
   if (!result.ok) {
     if (!values.json && result.text) io.stdout("\n")
     throw new ProviderError.ProviderFailure(result.failure, { cause: result.error, attempts: result.attempts, stopReason: result.stopReason })
   }
   if (values.json)
     io.stdout(
-      JSON.stringify({
+      printableJson(JSON.stringify({
         model: `${providerID}/${modelID}`,
         sessionID,
         requestID,
@@ -92,8 +96,19 @@ export async function run(argv: string[], io: IO): Promise<number> {
         ...(model.provider.credential.envVar ? { authEnvVar: model.provider.credential.envVar } : {}),
         ...(model.provider.credential.fingerprint ? { keyFingerprint: model.provider.credential.fingerprint } : {}),
         install: { fingerprint: model.install.fingerprint ?? null, sent: model.install.sent },
-      }) + "\n",
+      })) + "\n",
     )
   else io.stdout(result.text.endsWith("\n") ? "" : "\n")
   return 0
+}
+
+const QUOTA_SETTLE_MS = 2_000
+
+function settleWithin(work: Promise<void>, ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const cap = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+    timer.unref?.()
+  })
+  return Promise.race([work, cap]).finally(() => clearTimeout(timer))
 }
