@@ -74,3 +74,14 @@ export function printable(text: string): string {
 export function printableJson(json: string): string {
   return json.replace(TERMINAL_UNSAFE, (c) => Array.from({ length: c.length }, (_, i) => "\\u" + c.charCodeAt(i).toString(16).padStart(4, "0")).join(""))
 }
+
+// For a model's answer, text meant to be read as written: the controls a terminal acts on (C0 but
+// the line break and tab, DEL, C1: an OSC 52 sequence sets the clipboard) and the bidi embeddings,
+// overrides and isolates that reorder what is read. Unlike printable(), joiners and direction marks
+// stay: emoji sequences and Arabic or Persian words use them.
+const ANSWER_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/** A model's answer for a terminal: per character, so it can be applied to each streamed piece. */
+export function printableAnswer(text: string): string {
+  return text.replace(ANSWER_UNSAFE, "")
+}
