@@ -224,6 +224,24 @@ describe("what the host gets", () => {
     expect(warnings).toEqual(["PawWork fetch layer: recording a failure failed (Error); requests go on unchanged."])
   })
 
+  test("a failed answer the layer cannot even clone reaches the host as it came, with one warning", async () => {
+    const made = await install()
+    const warnings: string[] = []
+    // A body already read cannot be cloned: the layer's first step fails.
+    const used = new Response(JSON.stringify({ type: "error", error: { type: "AuthError", message: "Invalid API key." } }), { status: 401 })
+    await used.text()
+    const layered = FetchLayer.wrapFetch((async () => used) as unknown as typeof fetch, {
+      env: made.env,
+      hosts: "opencode.ai",
+      log: { append: () => {}, flush: async () => {} },
+      markQuotaRefusals: true,
+      warn: (line) => void warnings.push(line),
+    })
+    expect(await layered("https://opencode.ai/zen/v1/chat/completions", { method: "POST", body: "{}" })).toBe(used)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^PawWork fetch layer: reading a failed answer failed \(\w+\); requests go on unchanged\.$/)
+  })
+
   test("an error body far over the cap reaches the host whole; the record reads only the start", async () => {
     const made = await install()
     const { layered, written } = layer(made)

@@ -110,7 +110,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
   const pending = new Set<Promise<unknown>>()
   const track = <T>(work: Promise<T>): Promise<T | undefined> => {
     const settled = work.catch((error) => {
-      fault("recording a failure")(error)
+      warnFault(error)
       return undefined
     })
     pending.add(settled)
@@ -160,7 +160,12 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     return base(input, sent).then(
       (response) => {
         try {
-          if (response.status >= 400) return failed(watched(), response)
+          // Whatever goes wrong in here, the host gets the answer fetch gave.
+          if (response.status >= 400)
+            return failed(watched(), response).catch((error: unknown) => {
+              fault("reading a failed answer")(error)
+              return response
+            })
           if (isJson(response)) void track(checkSuccessBody(watched(), response.clone()))
         } catch (error) {
           fault("reading a failed answer")(error)
@@ -170,8 +175,8 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
       (error: unknown) => {
         try {
           if (!RequestFacts.cancelledByHost(input, init)) void track(record(watched(), error))
-        } catch (fault) {
-          warnFault(fault)
+        } catch (problem) {
+          warnFault(problem)
         }
         throw error
       },
