@@ -29,8 +29,6 @@ export interface Input {
   settings?: Config.QuotaSettings
   /** Replaces the global fetch for the usage read (tests). */
   fetch?: FetchLike
-  /** Where events go instead of the install's ledger (benchmarks). */
-  recorder?: Pick<Recorder.Recorder, "record">
 }
 
 export interface Turn extends Required<Pick<Hooks, "onTurnStart" | "onFailure" | "onSuccess">> {
@@ -46,8 +44,8 @@ export function forTurn(input: Input): Turn {
     pending.add(done)
   }
   if (!input.model.provider.opencode) return { onTurnStart() {}, onFailure() {}, onSuccess() {}, settled: async () => {} }
-  const { base, recorder: installRecorder, watch } = prepared(input)
-  const recorder = input.recorder ?? installRecorder(now)
+  const { base, recorder: ledgerOf, watch } = prepared(input)
+  const recorder = ledgerOf(now)
   const maxAgeMs = (input.settings?.cacheMaxAgeSec ?? Meters.DEFAULT_MAX_AGE_SEC) * 1000
   return {
     onTurnStart() {
