@@ -43,8 +43,17 @@ interface Round extends Normalised {
 
 // Characters HTTP trims or a reader cannot see: an echo may insert them anywhere.
 const IGNORABLE = /^[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]$/u
-const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|quot|apos|lt|gt|nbsp));/y
-const NAMED: Record<string, number> = { amp: 0x26, quot: 0x22, apos: 0x27, lt: 0x3c, gt: 0x3e, nbsp: 0xa0 }
+const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z]{2,12}));/y
+// HTML5's names for ASCII punctuation too: PHP's htmlentities(..., ENT_HTML5) writes `.` as `&period;`
+// and `/` as `&sol;`, which left a key's pieces between them unmatched.
+const NAMED: Record<string, number> = Object.assign(Object.create(null), {
+  amp: 0x26, quot: 0x22, apos: 0x27, lt: 0x3c, gt: 0x3e, nbsp: 0xa0, Tab: 0x09, NewLine: 0x0a,
+  excl: 0x21, num: 0x23, dollar: 0x24, percnt: 0x25, lpar: 0x28, rpar: 0x29, ast: 0x2a, midast: 0x2a,
+  plus: 0x2b, comma: 0x2c, period: 0x2e, sol: 0x2f, colon: 0x3a, semi: 0x3b, equals: 0x3d, quest: 0x3f,
+  commat: 0x40, lsqb: 0x5b, lbrack: 0x5b, bsol: 0x5c, rsqb: 0x5d, rbrack: 0x5d, Hat: 0x5e, lowbar: 0x5f,
+  UnderBar: 0x5f, grave: 0x60, lcub: 0x7b, lbrace: 0x7b, verbar: 0x7c, vert: 0x7c, VerticalLine: 0x7c,
+  rcub: 0x7d, rbrace: 0x7d,
+})
 // `\n`, `\t`... decode to characters that are dropped anyway; listed so the escape goes with them.
 const SIMPLE_ESCAPES: Record<string, number> = { "/": 0x2f, "\\": 0x5c, '"': 0x22, "'": 0x27, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "0": 0 }
 
@@ -157,8 +166,8 @@ function entity(input: string, i: number): [number, number] | undefined {
   ENTITY.lastIndex = i
   const match = ENTITY.exec(input)
   if (!match) return undefined
-  const cp = match[1] !== undefined ? Number(match[1]) : match[2] !== undefined ? parseInt(match[2], 16) : NAMED[match[3]!]!
-  return cp <= 0x10ffff ? [cp, i + match[0].length] : undefined
+  const cp = match[1] !== undefined ? Number(match[1]) : match[2] !== undefined ? parseInt(match[2], 16) : NAMED[match[3]!]
+  return cp !== undefined && cp <= 0x10ffff ? [cp, i + match[0].length] : undefined
 }
 
 function hex(input: string, at: number, digits: number): number | undefined {

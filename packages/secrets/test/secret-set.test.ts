@@ -30,6 +30,7 @@ describe("every shape an echo can take", () => {
     ["JSON-escaped slashes", key.replaceAll("/", "\\/")],
     ["\\u-escaped", unicodeEscaped(key)],
     ["HTML entities", [...key].map((c) => `&#${c.charCodeAt(0)};`).join("")],
+    ["HTML5 named references for its punctuation", key.replaceAll("/", "&sol;").replaceAll("+", "&plus;").replaceAll("=", "&equals;").replaceAll(":", "&colon;")],
     ["a zero-width space inserted", `${key.slice(0, 9)}\u200b${key.slice(9)}`],
     ["a soft hyphen and a bidi override inserted", `${key.slice(0, 5)}\u00ad${key.slice(5, 14)}\u202e${key.slice(14)}`],
     ["a line break inserted", `${key.slice(0, 11)}\r\n${key.slice(11)}`],
