@@ -10,6 +10,8 @@ import { createHmac, randomBytes } from "node:crypto"
  */
 
 const KEY = randomBytes(32)
+/** Characters of a request body hashed to recognise its retries. */
+const MAX_HASHED = 1024 * 1024
 /** Requests remembered for counting; the oldest is forgotten first. */
 const MAX_TRACKED = 1024
 
@@ -25,7 +27,9 @@ export function requestID(hostID: string | undefined, method: string, url: strin
   const material = body === undefined ? randomBytes(16).toString("hex") : body
   const hmac = createHmac("sha256", KEY).update(`${method}\n${url}\n`)
   for (const value of identity) hmac.update(`${value ?? ""}\n`)
-  return "fetch_" + hmac.update(material).digest("hex").slice(0, 20)
+  // A retry sends the same bytes: its length and its first MiB recognise it without hashing a 50 MB prompt.
+  hmac.update(`${material.length}\n`).update(material.length > MAX_HASHED ? material.slice(0, MAX_HASHED) : material)
+  return "fetch_" + hmac.digest("hex").slice(0, 20)
 }
 
 /** This failure's 1-based attempt number within its request. */

@@ -32,14 +32,16 @@ export function parse(value: string | undefined): Hosts {
   const names = new Set<string>()
   const hostPorts = new Set<string>()
   const rejected: string[] = []
-  const entries = value === undefined || value.trim() === "" ? [...DEFAULT_HOSTS] : value.split(",").slice(0, MAX_ENTRIES)
+  // Bounded before it is split: an environment variable can be megabytes long.
+  const entries = value === undefined || value.trim() === "" ? [...DEFAULT_HOSTS] : value.slice(0, MAX_ENTRIES * 302).split(",", MAX_ENTRIES)
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase()
     if (entry === "") continue
     const match = entry.length <= 300 ? ENTRY.exec(entry) : null
     const port = match?.[1] === undefined ? undefined : Number(match[1])
     if (!match || (port !== undefined && (port < 1 || port > 65535))) {
-      rejected.push(raw.trim().slice(0, 80))
+      // Named in a warning line: without what could be a credential (URL userinfo, a query).
+      rejected.push(raw.trim().replace(/\/\/[^/@\s]*@/, "//").replace(/[?#].*$/s, "").slice(0, 80))
       continue
     }
     if (port === undefined) names.add(entry)
@@ -52,9 +54,7 @@ export function parse(value: string | undefined): Hosts {
  * A cheap first look, before any URL is parsed: false when no watched host name appears in the
  * request's URL at all (case aside), which is every request but the gateway's for most hosts.
  */
-export function mayMatch(hosts: Hosts, input: unknown): boolean {
-  const href = typeof input === "string" ? input : input instanceof URL ? input.href : (input as { url?: unknown } | null)?.url
-  if (typeof href !== "string") return false
+export function mayMatch(hosts: Hosts, href: string): boolean {
   const lower = href.toLowerCase()
   for (const name of hosts.names) if (lower.includes(name)) return true
   for (const hostPort of hosts.hostPorts) if (lower.includes(hostPort.slice(0, hostPort.lastIndexOf(":")))) return true
