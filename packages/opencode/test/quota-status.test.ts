@@ -332,3 +332,23 @@ describe("status: bad input", () => {
     expect(leakedFragments([good.stdout, bad.stdout, ...files].join("\n"), { console: CONSOLE_KEY, wrong, go: GO_KEY })).toEqual([])
   })
 })
+
+describe("status: credentials in base URLs", () => {
+  test("a token in a base URL's query or userinfo appears nowhere in the report or the cache", async () => {
+    sim.clock.set(START)
+    const token = plantedSecret("urltoken")
+    const password = plantedSecret("urlpass")
+    const goURL = new URL(sim.goBaseURL)
+    goURL.username = "relay"
+    goURL.password = password
+    const made = await install({
+      provider: { opencode: { options: { baseURL: `${sim.zenBaseURL}?token=${token}` } }, "opencode-go": { options: { baseURL: goURL.toString() } } },
+    })
+    await Auth.set("opencode-go", { type: "api", key: GO_KEY }, made.env)
+    const out = [await status(made.env, "--json", "--refresh"), await status(made.env), await status(made.env, "--waybar")].map((o) => o.stdout).join("\n")
+    const dir = QuotaLedger.dir(made.env)
+    const files = await Promise.all((await fs.readdir(dir)).filter((n) => !n.endsWith(".lock")).map((n) => fs.readFile(`${dir}/${n}`, "utf8").catch(() => "")))
+    expect(leakedFragments([out, ...files].join("\n"), { token, password, go: GO_KEY })).toEqual([])
+    expect(out).toContain(`"baseURL": "${sim.zenBaseURL}"`)
+  })
+})

@@ -137,6 +137,8 @@ export interface GoSource {
   key: string
   keyFingerprint: string
   baseURL: string
+  /** Everything secret the read carries besides the key (base URL credentials, header values), kept out of stored errors. */
+  secrets?: readonly string[]
 }
 
 export interface RefreshOptions {
@@ -176,7 +178,7 @@ export async function refreshGo(source: GoSource, options: RefreshOptions): Prom
       ],
     }
   } catch (e) {
-    error = fetchError(e, attemptedAt, [source.key])
+    error = fetchError(e, attemptedAt, [source.key, ...(source.secrets ?? [])])
   }
   let result: GoEntry | undefined
   const merge = (previous: GoEntry | undefined): GoEntry => ({

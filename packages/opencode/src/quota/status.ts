@@ -2,6 +2,7 @@ import type { FetchLike } from "@pawwork/usage"
 import { Config } from "../config"
 import type { Paths } from "../global"
 import { Provider } from "../provider"
+import { safeURL } from "../util/redact"
 import * as Ledger from "./ledger"
 import * as Meters from "./meters"
 import * as ZenConsole from "./zen-console"
@@ -87,7 +88,7 @@ function keyOf(p: Provider.Info): Key {
         return "no key"
     }
   })()
-  return { providerID: p.id, name: p.name, authSource: c.source, authEnvVar: c.envVar ?? null, keyFingerprint: fp, baseURL: p.baseURL, summary }
+  return { providerID: p.id, name: p.name, authSource: c.source, authEnvVar: c.envVar ?? null, keyFingerprint: fp, baseURL: safeURL(p.baseURL), summary }
 }
 
 function freeStatus(zen: Provider.Info | undefined, ledger: Ledger.File, at: number): Free {
@@ -135,9 +136,20 @@ interface GoSource extends Meters.GoSource {
  */
 function goKey(zen: Provider.Info | undefined, go: Provider.Info | undefined): GoSource | undefined {
   const real = (p: Provider.Info | undefined) => p && p.credential.key && p.credential.fingerprint && p.credential.source !== "public" && p.credential.source !== "none"
-  if (go && real(go)) return { providerID: go.id, authSource: go.credential.source, key: go.credential.key!, keyFingerprint: go.credential.fingerprint!, baseURL: go.baseURL, borrowed: false }
+  // secretsOf reads only the provider: its key, base URL credentials and header values.
+  const secrets = (p: Provider.Info) => Provider.secretsOf({ provider: p } as Provider.Selection)
+  if (go && real(go))
+    return { providerID: go.id, authSource: go.credential.source, key: go.credential.key!, keyFingerprint: go.credential.fingerprint!, baseURL: go.baseURL, borrowed: false, secrets: secrets(go) }
   if (go && zen && real(zen) && origin(zen.baseURL) === origin(go.baseURL))
-    return { providerID: zen.id, authSource: zen.credential.source, key: zen.credential.key!, keyFingerprint: zen.credential.fingerprint!, baseURL: go.baseURL, borrowed: true }
+    return {
+      providerID: zen.id,
+      authSource: zen.credential.source,
+      key: zen.credential.key!,
+      keyFingerprint: zen.credential.fingerprint!,
+      baseURL: go.baseURL,
+      borrowed: true,
+      secrets: [...secrets(zen), ...secrets(go)],
+    }
   return undefined
 }
 

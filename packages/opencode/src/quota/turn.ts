@@ -1,7 +1,7 @@
 import type { FetchLike } from "@pawwork/usage"
 import type { Config } from "../config"
 import type { Paths } from "../global"
-import type { Provider } from "../provider"
+import { Provider } from "../provider"
 import { bounded } from "../util/scrub"
 import type { Hooks } from "../session/processor"
 import * as Alerts from "./alerts"
@@ -105,7 +105,7 @@ function goWatch(input: Input): GoWatch | undefined {
   const quotaDir = Ledger.dir(input.env)
   const id = `${quotaDir}\u0000${Meters.entryKey(fingerprint, provider.baseURL)}`
   let found = watches.get(id)
-  if (!found) watches.set(id, (found = new GoWatch(quotaDir, { key, keyFingerprint: fingerprint, baseURL: provider.baseURL })))
+  if (!found) watches.set(id, (found = new GoWatch(quotaDir, { key, keyFingerprint: fingerprint, baseURL: provider.baseURL, secrets: Provider.secretsOf(input.model) })))
   return found
 }
 
