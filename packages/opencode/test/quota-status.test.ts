@@ -289,7 +289,7 @@ describe("status through the real CLI", () => {
     const help = await runCli(["status", "--help"], made.env)
     expect(help.code).toBe(0)
     expect(help.stdout).toContain("--waybar")
-  })
+  }, 30_000)
 })
 
 describe("status: bad input", () => {
@@ -303,7 +303,7 @@ describe("status: bad input", () => {
     expect(high.code).toBe(1)
     expect(high.stderr).toContain("pawwork.quota.thresholds.1")
     expect(JSON.parse(high.stdout).error.code).toBe("config_invalid")
-  })
+  }, 30_000)
 
   test("a damaged ledger, and a directory in its place, are named in the notes; status still answers", async () => {
     const made = await install()
