@@ -129,6 +129,24 @@ describe("the install header", () => {
     expect(sim.requests().map((r) => r.headers["x-pawwork-install"])).toEqual([simFingerprint(token), simFingerprint("pwi_hosts_own_token_value_0123456789")])
   })
 
+  test("a Request object, a URL object and a Headers instance get it too, with body and method intact", async () => {
+    const made = await install()
+    const { layered } = layer(made)
+    sim.reset()
+    const [url, init] = chat("big-pickle")
+    const asRequest = await layered(new Request(url, init))
+    const asURL = await layered(new URL(url), { ...init, headers: new Headers(init.headers) })
+    for (const response of [asRequest, asURL]) {
+      expect(response.status).toBe(200)
+      expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe("Hello from big-pickle via zen-sim.")
+    }
+    const token = JSON.parse(await fs.readFile(path.join(made.dataDir, "install.json"), "utf8")).token as string
+    expect(sim.requests().map((r) => [r.method, r.headers["x-pawwork-install"], r.headers["x-opencode-session"]])).toEqual([
+      ["POST", simFingerprint(token), init.headers["x-opencode-session"]],
+      ["POST", simFingerprint(token), init.headers["x-opencode-session"]],
+    ])
+  })
+
   for (const [name, setup] of [
     ["PAWWORK_INSTALL_IDENTITY=0", async () => install({ PAWWORK_INSTALL_IDENTITY: "0" })],
     [
