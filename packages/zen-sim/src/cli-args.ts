@@ -16,8 +16,9 @@ export const USAGE = `Usage: bun run sim [flags]
   --fallback-daily-limit N  the same for clients without an expected x-opencode-client
                             (default 20, or the free limit if lower; never above it)
   --no-new-client-bonus     do not double the allowance of new clients (lifetime use under 7 days' worth)
-  --free-tier-gate MODE     off|session|session+ua: what anonymous free-model requests must carry
-                            (default session: a canonical x-opencode-session; off: before 2026-09-17)
+  --free-tier-gate MODE     off|session|session+ua|closed: what anonymous free-model requests must carry
+                            (default session: a canonical x-opencode-session; off: before 2026-09-17;
+                            closed: every one refused)
   --min-client-version V    session+ua: lowest opencode/<version> User-Agent served (default 1.17.0)
   --session-max-age SEC     the time inside the session id must be within SEC of the clock
                             (unconfirmed rule; default: not checked)
@@ -103,8 +104,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if (v["no-new-client-bonus"]) overrides.newClientBonus = false;
   const gate = v["free-tier-gate"];
   if (gate !== undefined) {
-    if (gate !== "off" && gate !== "session" && gate !== "session+ua") {
-      throw new CliUsageError(`--free-tier-gate: expected "off", "session" or "session+ua"`);
+    if (gate !== "off" && gate !== "session" && gate !== "session+ua" && gate !== "closed") {
+      throw new CliUsageError(`--free-tier-gate: expected "off", "session", "session+ua" or "closed"`);
     }
     overrides.freeTierGate = gate;
   }

@@ -146,8 +146,8 @@ const configObject = z.strictObject({
   reply: z.string().max(MAX_REPLY_CHARS, `at most ${MAX_REPLY_CHARS} characters (it is streamed a word per chunk)`).nullable().default(null),
   goUsageResetFormat: z.enum(["resetsAt", "resetInSec"]).default("resetsAt"),
   goLimitStatus: z.number().int().min(200).max(599).default(429),
-  // The free tier's client gate (free-tier-gate.ts); "off" is the gateway before 2026-09-17.
-  freeTierGate: z.enum(["off", "session", "session+ua"]).default("session"),
+  // The free tier's client gate (free-tier-gate.ts); "off" is the gateway before 2026-09-17, "closed" refuses every anonymous free request.
+  freeTierGate: z.enum(["off", "session", "session+ua", "closed"]).default("session"),
   // session+ua: the lowest OpenCode version a User-Agent may name (a release, e.g. "1.17.0").
   minClientVersion: z.string().regex(/^\d{1,9}\.\d{1,9}\.\d{1,9}$/, "expected a release version such as 1.17.0").default("1.17.0"),
   // Unconfirmed (krouter #14): seconds the time inside the session id may be from the clock; null = not checked.

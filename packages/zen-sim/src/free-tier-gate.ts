@@ -13,9 +13,11 @@ import { isCanonicalSessionID, sessionIDSkewMs } from "./session-id.ts";
  *   version below the minimum is `426 Upgrade Required`.
  * - `freeTierSessionMaxAgeSec` (unconfirmed, krouter #14; null = off): the time inside the session
  *   id must be within that many seconds of the simulated clock.
+ * - `closed` (unconfirmed, opencode2api #29: canonical ids refused again some hours later): every
+ *   anonymous free request is refused, the free tier closed to everyone but OpenCode's own client.
  */
 
-export type FreeTierGateMode = "off" | "session" | "session+ua";
+export type FreeTierGateMode = "off" | "session" | "session+ua" | "closed";
 
 export interface FreeTierGateRules {
   freeTierGate: FreeTierGateMode;
@@ -34,6 +36,7 @@ export const FREE_TIER_MESSAGE = "Error from provider (Console): OpenCode's free
 /** Throws the gateway's refusal when an anonymous free-model request does not pass the gate. */
 export function enforceFreeTierGate(rules: FreeTierGateRules, request: GatedRequest, now: number): void {
   if (rules.freeTierGate === "off") return;
+  if (rules.freeTierGate === "closed") throw freeTierError();
   if (!isCanonicalSessionID(request.session)) throw freeTierError();
   const maxAge = rules.freeTierSessionMaxAgeSec;
   if (maxAge !== null && sessionIDSkewMs(request.session, now) > maxAge * 1000) throw freeTierError();

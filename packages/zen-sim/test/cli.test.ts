@@ -180,7 +180,7 @@ describe("parseCliArgs", () => {
       freeTierSessionMaxAgeSec: 600,
       goSessionGate: "off",
     });
-    for (const mode of ["off", "session"] as const) {
+    for (const mode of ["off", "session", "closed"] as const) {
       const parsed = parseCliArgs(["--free-tier-gate", mode]);
       expect(parsed.kind === "run" && parsed.overrides.freeTierGate).toBe(mode);
     }

@@ -149,6 +149,18 @@ describe("session id freshness (unconfirmed, off by default)", () => {
   });
 });
 
+describe("free-tier gate 'closed' (unconfirmed: canonical ids refused again, opencode2api #29)", () => {
+  test("every anonymous free request is 403 FreeTierError, the runtime's canonical ids and OpenCode's User-Agent included; keyed requests are served", async () => {
+    const s = await sim({ ...KEYED, freeTierGate: "closed" });
+    for (const session of [canonicalSessionID(), null]) {
+      const response = await chat(s.zenBaseURL, { model: FREE, session, headers: { "user-agent": "opencode/latest/1.18.3/cli" } });
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 403, body: FREE_TIER_BODY });
+    }
+    expect((await chat(s.zenBaseURL, { model: FREE, key: "sk-gate" })).status).toBe(200);
+    expect(parseConfig({ freeTierGate: "closed" }).freeTierGate).toBe("closed");
+  });
+});
+
 describe("Go endpoint session requirement", () => {
   const MISSING = {
     type: "error",
