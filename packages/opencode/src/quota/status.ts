@@ -45,8 +45,11 @@ export async function build(options: Options): Promise<StatusReport> {
   const refreshFor = (entry: { fetchedAt?: string } | undefined) => options.refresh === true || Meters.ageMs(entry, at) >= maxAgeMs
 
   const goSource = goKey(zenProvider, goProvider)
-  const go = await goStatus(goSource, ledger, { ...options, now, refreshFor })
-  const zen = await ZenConsole.status(settings?.console, { ...options, now, refreshFor })
+  // Both remote reads at once: each has its own timeout, and a slow one must not add to the other.
+  const [go, zen] = await Promise.all([
+    goStatus(goSource, ledger, { ...options, now, refreshFor }),
+    ZenConsole.status(settings?.console, { ...options, now, refreshFor }),
+  ])
   if (zen.meters && go.windows.length) {
     for (const w of go.windows) {
       const m = zen.meters.find((x) => x.name === w.name)
