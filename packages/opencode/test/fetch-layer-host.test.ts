@@ -298,6 +298,24 @@ for (const runtime of ["node", "bun"] as const) {
   })
 }
 
+test("loaded twice (two copies of register.mjs), the layer wraps fetch once: one failure, one record", async () => {
+  const install = await makeInstall()
+  installs.push(install)
+  const copy = path.join(install.root, "register-copy.mjs")
+  await fs.copyFile(DIST, copy)
+  sim.reset()
+  const plan = [{ url: `${sim.zenBaseURL}/chat/completions`, method: "POST", headers: { "content-type": "application/json" }, body: chatBody("big-pickle", false) }]
+  const child = Bun.spawn(["node", "--import", DIST, "--import", copy, FETCH_HOST], {
+    env: { ...install.env, PAWWORK_GATEWAY_HOSTS: `127.0.0.1:${new URL(sim.url).port}`, HOST_PLAN: JSON.stringify(plan) } as Record<string, string>,
+    stdout: "pipe",
+    stderr: "pipe",
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  expect({ code, stderr }).toEqual({ code: 0, stderr: "" })
+  expect(JSON.parse(stdout)[0].status).toBe(403)
+  expect((await records(install)).map((r) => r.kind)).toEqual(["free_tier_gated"])
+}, 60_000)
+
 test("register.mjs is one self-contained file: Node built-ins only, none of the CLI, demo or SDK", async () => {
   const text = await fs.readFile(DIST, "utf8")
   const imports = [...new Set([...text.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]!))]
