@@ -133,6 +133,27 @@ describe("quota ledger against the simulator", () => {
     expect(await fs.readFile(path.join(path.dirname(file), QuotaLedger.DAMAGED_NAME), "utf8")).toContain('"sent":"many"')
   })
 
+  test("a ledger that cannot be written is reported once and never fails a request", async () => {
+    sim.clock.set(START)
+    sim.reset()
+    const made = await install()
+    // A file where the quota folder should be: nothing can be created under it, even as root.
+    await fs.mkdir(made.dataDir, { recursive: true })
+    await fs.writeFile(QuotaLedger.dir(made.env), "not a folder")
+    const said: string[] = []
+    const recorder = new QuotaRecorder.Recorder({ file: QuotaLedger.filePath(made.env), onError: (m) => said.push(m), delayMs: 0 })
+    for (let i = 0; i < 3; i++) recorder.record({ at: now(), providerID: "opencode", modelID: "big-pickle", authSource: "public", outcome: "answered" })
+    await recorder.flush()
+    recorder.record({ at: now(), providerID: "opencode", modelID: "big-pickle", authSource: "public", outcome: "answered" })
+    await recorder.flush()
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain("could not update its quota ledger")
+    expect(said[0]).toContain("is a file, not a folder); requests are not affected")
+    expect(recorder.dropped).toBe(4)
+    // The same through the turn hooks: the answer arrives.
+    expect((await turn(made.env)).ok).toBe(true)
+  })
+
   test("concurrent turns keep every count (one ledger write at a time)", async () => {
     sim.clock.set(START)
     sim.reset()

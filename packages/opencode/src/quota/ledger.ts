@@ -216,6 +216,17 @@ export function parse(text: string): ReadResult {
   return { ledger: parsed.data }
 }
 
+/** The quota folder, or an error that says what is in the way (mkdir's own says EEXIST or ENOTDIR). */
+export async function ensureDir(dir: string) {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === "EEXIST" || code === "ENOTDIR") throw new Error(`${dir} cannot be created: it, or a part of its path, is a file, not a folder`)
+    throw error
+  }
+}
+
 /** How long a writer waits for another process's update before trying again later. */
 export const LOCK_WAIT_MS = 2_000
 
@@ -224,7 +235,7 @@ export const LOCK_WAIT_MS = 2_000
  * damaged file is moved aside and replaced by a fresh ledger that says so.
  */
 export async function add(file: string, events: readonly Event[], now: number, lockWaitMs = LOCK_WAIT_MS) {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  await ensureDir(path.dirname(file))
   await withLock(
     `${file}.lock`,
     async () => {

@@ -109,7 +109,7 @@ export async function read(file: string): Promise<CacheFile> {
 
 /** Read-modify-write under the cache's lock, so two processes refreshing at once keep both answers. */
 export async function update(file: string, change: (cache: CacheFile) => void) {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  await Ledger.ensureDir(path.dirname(file))
   await withLock(
     `${file}.lock`,
     async () => {
