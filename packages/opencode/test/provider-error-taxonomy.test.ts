@@ -93,6 +93,22 @@ const rows: Row[] = [
     says: ["OpenCode Go weekly usage limit"],
   },
   {
+    name: "GoUsageLimitError re-wrapped by a proxy as upstream_error: the window from the text, not a provider's rate limit",
+    paste: { status: 429, body: JSON.stringify({ error: { code: null, message: GO_WEEKLY_TEXT, param: null, type: "upstream_error" } }) },
+    sim: { model: "opencode-go/glm-5", key: KEY.goWeekly, proxy: "string" },
+    expected: { kind: "go_usage_limit", origin: "gateway", action: "stop", limitName: "weekly", quotaScope: "workspace-weekly" },
+    says: ["OpenCode Go weekly usage limit"],
+    never: [/rate limiting/i],
+  },
+  {
+    name: "BlackUsageLimitError re-wrapped by a proxy as upstream_error",
+    paste: { status: 429, body: JSON.stringify({ error: { code: null, message: "Subscription quota exceeded. Retry in 3hr 12min.", param: null, type: "upstream_error" } }) },
+    sim: { model: paid, key: KEY.black, proxy: "string" },
+    expected: { kind: "subscription_usage_limit", origin: "gateway", action: "stop" },
+    says: ["subscription"],
+    never: [/rate limiting/i],
+  },
+  {
     name: "429 BlackUsageLimitError, metadata {}",
     paste: { status: 429, headers: { "retry-after": "11520" }, body: gateway("BlackUsageLimitError", "Subscription quota exceeded. Retry in 3hr 12min", {}) },
     sim: { model: paid, key: KEY.black },

@@ -361,8 +361,14 @@ function finish(info: Omit<Info, "userMessage">, now: number, context?: ErrorMes
   return { ...info, userMessage: ErrorMessage.user(info, now, context) }
 }
 
-/** The gateway's own words for FreeTierError, kept when a proxy drops the type but passes the text on. */
+/**
+ * The gateway's own (English) words for the errors a user must not see misnamed, kept when a proxy
+ * drops the type but passes the text on: the free-tier gate, and the Go and Black windows, which
+ * would otherwise read as a provider's rate limit and be retried (research rows 10 and 11).
+ */
 const FREE_TIER_TEXT = /free tier can only be used from within OpenCode/i
+const GO_LIMIT_TEXT = /\b(5-hour|weekly|monthly) usage limit reached\. Resets in /i
+const BLACK_LIMIT_TEXT = /\bSubscription quota exceeded\. Retry in /i
 /** `Console` (and `Console Go`) in the provider prefix is the gateway itself, not a provider behind it. */
 const CONSOLE = /^Console(?: |$)/
 function isConsole(name: string | null): boolean {
@@ -370,14 +376,24 @@ function isConsole(name: string | null): boolean {
 }
 
 /**
- * The gateway error class the answer carries: its `error.type`, or FreeTierError recognised by its
- * text when a proxy re-wrapped it under its own type (`upstream_error`, opencode2api #38). Text is
+ * The gateway error class the answer carries: its `error.type`, or FreeTierError, GoUsageLimitError
+ * or BlackUsageLimitError recognised by its text when a proxy re-wrapped it under its own type
+ * (`upstream_error`, opencode2api #38); a Go window's name is then read from the text too. Text is
  * the fallback only: the type decides whenever it is there.
  */
 function gatewayTypeOf(facts: Facts): string | null {
   if (facts.type !== null && Object.hasOwn(GATEWAY, facts.type)) return facts.type
-  const message = facts.message ?? facts.errorText
-  if (message !== null && FREE_TIER_TEXT.test(message.length > 2000 ? message.slice(0, 2000) : message)) return "FreeTierError"
+  const full = facts.message ?? facts.errorText
+  if (full === null) return null
+  const message = full.length > 2000 ? full.slice(0, 2000) : full
+  if (FREE_TIER_TEXT.test(message)) return "FreeTierError"
+  const go = GO_LIMIT_TEXT.exec(message)
+  if (go) {
+    const window = go[1]!.toLowerCase()
+    facts.limitName ??= window === "5-hour" ? "5 hour" : window
+    return "GoUsageLimitError"
+  }
+  if (BLACK_LIMIT_TEXT.test(message)) return "BlackUsageLimitError"
   return null
 }
 
