@@ -16,7 +16,7 @@ import * as Identity from "../packages/opencode/src/auth/identity"
 import * as Identifier from "../packages/opencode/src/id/id"
 import { FetchLayer } from "../packages/opencode/src/integration"
 
-const PAIRS = 1000
+const PAIRS = 2000
 const WARMUP = 100
 const BATCHES = 5
 
