@@ -25,6 +25,8 @@ const HOUR = 3_600_000
 const GO_KEY = plantedSecret("sk-status-go")
 const ZEN_KEY = plantedSecret("sk-status-zen")
 const CONSOLE_KEY = plantedSecret("oc_sk-status")
+const OTHER_GO_KEY = plantedSecret("sk-status-othergo")
+const OTHER_CONSOLE_KEY = plantedSecret("oc_sk-status-other")
 
 function workspaces(): SimConfigInput["workspaces"] {
   return [
@@ -36,6 +38,11 @@ function workspaces(): SimConfigInput["workspaces"] {
         { userID: "usr_statuszen", keys: [ZEN_KEY] },
       ],
       console: { serviceAccountKeys: [CONSOLE_KEY], usage: [{ at: "2026-11-20T09:00:00Z", costUSD: 3.5, requests: 7 }] },
+    },
+    {
+      id: "wrk_other",
+      members: [{ userID: "usr_othergo", role: "admin", keys: [OTHER_GO_KEY], go: { limits: { "5 hour": 1, weekly: 100, monthly: 100 } } }],
+      console: { serviceAccountKeys: [OTHER_CONSOLE_KEY] },
     },
   ]
 }
@@ -232,6 +239,21 @@ describe("status: Zen console", () => {
     const text = (await status(made.env)).stdout
     expect(text).toContain("Balance $12.34 · 30-day spend $3.50 (7 requests)")
     expect(text).toContain("$0.25 of $1.00")
+  })
+
+  test("another org's console puts no dollars beside this key's Go windows", async () => {
+    sim.clock.set(START)
+    sim.reset()
+    const other = await install()
+    await Auth.set("opencode-go", { type: "api", key: OTHER_GO_KEY }, other.env)
+    for (let i = 0; i < 6; i++) await turn(other.env, "opencode-go/glm-5")
+    const made = await install({ pawwork: { quota: { console: { apiKeyEnv: "OC_CONSOLE_KEY", baseURL: sim.url } } } }, sim, { OC_CONSOLE_KEY: OTHER_CONSOLE_KEY })
+    await Auth.set("opencode-go", { type: "api", key: GO_KEY }, made.env)
+    await turn(made.env, "opencode-go/glm-5")
+    const r = await report(made.env, "--refresh")
+    expect(r.zen.orgID).toBe("wrk_other")
+    expect(r.go.workspaceID).toBe("wrk_status")
+    expect(r.go.windows.find((w) => w.name === "5 hour")).toMatchObject({ percent: 12, usedUSD: null, limitUSD: null })
   })
 
   test("a console key that is not set is named, and nothing else fails", async () => {

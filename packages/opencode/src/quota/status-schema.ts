@@ -78,6 +78,8 @@ export const Go = z.object({
   /** A key to read the Go windows with was found. */
   configured: z.boolean(),
   key: z.object({ providerID: z.string(), authSource: AuthSource, keyFingerprint: z.string() }).nullable(),
+  /** The workspace the usage API named for this key (`wrk_…`), once read. */
+  workspaceID: z.string().nullable(),
   /** false: the gateway says this key's workspace has no Go subscription; null: not known. */
   subscribed: z.boolean().nullable(),
   /** When the windows shown were read, and how long ago (null: never read). */

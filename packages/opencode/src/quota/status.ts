@@ -50,11 +50,21 @@ export async function build(options: Options): Promise<StatusReport> {
     goStatus(goSource, ledger, { ...options, now, refreshFor }),
     ZenConsole.status(settings?.console, { ...options, now, refreshFor }),
   ])
-  if (zen.meters && go.windows.length) {
-    for (const w of go.windows) {
-      const m = zen.meters.find((x) => x.name === w.name)
-      if (m) Object.assign(w, { usedUSD: m.usedUSD, limitUSD: m.limitUSD })
-    }
+  // The console's dollars go beside the Go windows only when they are the same subscription's: the
+  // console's org is the key's workspace, or (org_ and wrk_ ids do not compare) every meter agrees
+  // with its window's percent.
+  const meters = zen.meters
+  if (meters && go.windows.length) {
+    const sameOrg = zen.report.orgID !== null && zen.report.orgID === go.workspaceID
+    const agree = go.windows.every((w) => {
+      const m = meters.find((x) => x.name === w.name)
+      return !m || Math.abs((Number(m.usedUSD) / Number(m.limitUSD)) * 100 - w.percent) <= 2
+    })
+    if (sameOrg || agree)
+      for (const w of go.windows) {
+        const m = meters.find((x) => x.name === w.name)
+        if (m) Object.assign(w, { usedUSD: m.usedUSD, limitUSD: m.limitUSD })
+      }
   }
   notes.push(...findings(zenProvider, goProvider, goSource, go, at))
   if (damaged) notes.push(`The quota ledger (${ledgerFile}) could not be read (${damaged}); it is replaced on the next request, so today's counts start again.`)
@@ -179,7 +189,7 @@ async function goStatus(source: GoSource | undefined, ledger: Ledger.File, optio
     : Object.values(ledger.lastRefusals).find((r) => r.providerID === "opencode-go" && r.kind === "go_usage_limit")
   const lastRefusal = refusal ? { at: refusal.at, resetAt: refusal.resetAt, limitName: refusal.limitName } : null
   if (!source)
-    return { configured: false, key: null, subscribed: null, fetchedAt: null, ageSec: null, fromCache: false, error: null, windows: [], blocking: null, lastRefusal }
+    return { configured: false, key: null, workspaceID: null, subscribed: null, fetchedAt: null, ageSec: null, fromCache: false, error: null, windows: [], blocking: null, lastRefusal }
   const file = Meters.filePath(options.env)
   const cached = (await Meters.read(file).catch(() => undefined))?.go[Meters.entryKey(source.keyFingerprint, source.baseURL)]
   let entry = cached
@@ -216,6 +226,7 @@ async function goStatus(source: GoSource | undefined, ledger: Ledger.File, optio
   return {
     configured: true,
     key: { providerID: source.providerID, authSource: source.authSource, keyFingerprint: source.keyFingerprint },
+    workspaceID: entry?.workspaceID ?? null,
     subscribed: error?.code === "not_subscribed" ? false : entry?.windows?.length ? true : null,
     fetchedAt: entry?.fetchedAt ?? null,
     ageSec: Number.isFinite(ageMs) ? Math.round(ageMs / 1000) : null,
