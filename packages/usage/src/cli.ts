@@ -205,7 +205,7 @@ export async function runUsageCommand(argv: string[], io: UsageIO): Promise<numb
         err(TOP_HELP)
         return EXIT_USAGE
       }
-      out(TOP_HELP)
+      io.stdout(TOP_HELP)
       return EXIT_OK
     }
     if (command === "zen") return await runZen(rest, io, { out, err, json, secrets })
@@ -226,7 +226,8 @@ interface Out {
 async function runZen(argv: string[], io: UsageIO, o: Out): Promise<number> {
   const flags = parseFlags("zen", argv, ZEN_FLAGS)
   if (flags.has("--help")) {
-    o.out(ZEN_HELP)
+    // Help is our own text, printed as written: the scrubber would take the cookie it names for one.
+    io.stdout(ZEN_HELP)
     return EXIT_OK
   }
   const sources = ["--cookie-file", "--cookie-env", "--api-key-env", "--html-file"].filter((f) => flags.has(f))
@@ -304,7 +305,7 @@ async function readInput(io: UsageIO, path: string, flag: string, maxBytes: numb
 async function runGo(argv: string[], io: UsageIO, o: Out): Promise<number> {
   const flags = parseFlags("go", argv, GO_FLAGS)
   if (flags.has("--help")) {
-    o.out(GO_HELP)
+    io.stdout(GO_HELP)
     return EXIT_OK
   }
   const flag = str(flags, "--base-url")

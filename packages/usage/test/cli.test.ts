@@ -140,6 +140,13 @@ describe("usage zen", () => {
     const none = fakeIO()
     expect(await runUsageCommand([], none)).toBe(2)
   })
+
+  test("help is printed as written: the cookie it names is not taken for a credential and redacted", async () => {
+    const io = fakeIO()
+    expect(await runUsageCommand(["zen", "--help"], io)).toBe(0)
+    expect(io.out.join("")).toContain("__Host-console_session=<value>")
+    expect(io.out.join("")).not.toContain("[redacted]")
+  })
 })
 
 describe("usage go", () => {
