@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/zen-sim"
 import fs from "node:fs/promises"
+import { z } from "zod"
 import * as Auth from "../src/auth"
 import * as Identifier from "../src/id/id"
 import { Provider } from "../src/provider"
@@ -69,6 +70,29 @@ async function install(config: Record<string, unknown> = {}, target = sim, env: 
 }
 
 const now = () => sim.clock.now().getTime()
+
+/** Every key path of a JSON value (`go.windows[].pace.text`); record keys (`free.today.failed.<kind>`) as `*`. */
+function keyPaths(value: unknown, prefix = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => keyPaths(v, `${prefix}[]`))
+  if (typeof value !== "object" || value === null) return []
+  const recordKeys = prefix === "free.today.failed"
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = `${prefix}${prefix ? "." : ""}${recordKeys ? "*" : k}`
+    return [p, ...keyPaths(v, p)]
+  })
+}
+
+function schemaOf(schema: z.ZodType, prefix = ""): string[] {
+  const inner = schema instanceof z.ZodNullable || schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema
+  if (inner instanceof z.ZodArray) return schemaOf(inner.element as z.ZodType, `${prefix}[]`)
+  if (inner instanceof z.ZodRecord) return [`${prefix}.*`]
+  if (!(inner instanceof z.ZodObject)) return []
+  return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([k, v]) => {
+    const p = `${prefix}${prefix ? "." : ""}${k}`
+    return [p, ...schemaOf(v, p)]
+  })
+}
+const schemaPaths = new Set(schemaOf(StatusReport))
 
 async function turn(env: Record<string, string | undefined>, model: string, sessionID = Identifier.create("session")) {
   const [providerID, modelID] = model.split("/") as [string, string]
@@ -236,6 +260,9 @@ describe("status: Zen console", () => {
     const r = await report(made.env, "--refresh")
     expect(r.zen).toMatchObject({ configured: true, balanceUSD: "12.34", spend30dUSD: "3.50", requests30d: 7, error: null, fromCache: false })
     expect(r.go.windows.find((w) => w.name === "5 hour")).toMatchObject({ percent: 25, usedUSD: "0.25", limitUSD: "1.00" })
+    // Exactly the schema's fields: nothing undocumented reaches --json.
+    const raw = JSON.parse((await status(made.env, "--json")).stdout)
+    expect(keyPaths(raw).filter((p) => !schemaPaths.has(p))).toEqual([])
     const text = (await status(made.env)).stdout
     expect(text).toContain("Balance $12.34 · 30-day spend $3.50 (7 requests)")
     expect(text).toContain("$0.25 of $1.00")
