@@ -207,3 +207,13 @@ test("a spent Go window names the gateway's own way on: letting Go use the works
   expect(info.userMessage).toContain("https://opencode.ai/console")
   expect(info.userMessage).not.toContain("/workspace/")
 })
+
+test("a named provider's own rate limit behind the gateway (Gemini's RESOURCE_EXHAUSTED) names it and is not the user's quota", () => {
+  const info = ProviderError.classify(
+    { status: 429, body: JSON.stringify({ error: { code: 429, message: "Error from provider (Google): Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED" } }) },
+    NOW,
+    { providerID: "opencode" },
+  )
+  expect(info).toMatchObject({ kind: "rate_limit", origin: "upstream", provider: "Google", action: "retry" })
+  expect(info.userMessage).toBe("The upstream provider (Google) is rate limiting OpenCode's requests to it; that is OpenCode's account with it, not your quota. Waiting a little usually helps.")
+})

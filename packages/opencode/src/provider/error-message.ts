@@ -56,7 +56,9 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
         return `This install already has as many requests in progress on the PawWork relay as it allows; one must finish first.${reset || " Waiting a few seconds helps."}`
       return info.quotaScope === "key-minute"
         ? `Too many requests with this API key for this model (the gateway allows a set number a minute).${reset || " Waiting a minute helps."}`
-        : `The model provider is rate limiting requests.${reset || " Waiting a little usually helps."}`
+        : info.provider
+          ? `The upstream provider (${info.provider}) is rate limiting OpenCode's requests to it; that is OpenCode's account with it, not your quota.${reset || " Waiting a little usually helps."}`
+          : `The model provider is rate limiting requests.${reset || " Waiting a little usually helps."}`
     case "credits_exhausted":
       return info.upstreamType === "CreditsError"
         ? `Your OpenCode workspace has no balance left. Add credits in OpenCode's console: ${billingURL(info.workspaceID)}`
