@@ -217,3 +217,13 @@ test("a named provider's own rate limit behind the gateway (Gemini's RESOURCE_EX
   expect(info).toMatchObject({ kind: "rate_limit", origin: "upstream", provider: "Google", action: "retry" })
   expect(info.userMessage).toBe("The upstream provider (Google) is rate limiting OpenCode's requests to it; that is OpenCode's account with it, not your quota. Waiting a little usually helps.")
 })
+
+test("a provider behind the gateway wording its own plan's limit like Go's is that provider's, not the user's Go window", () => {
+  const info = ProviderError.classify(
+    { status: 429, body: JSON.stringify({ error: { message: "Error from provider (Zhipu): Weekly usage limit reached. Resets in 2 days.", type: "upstream_error" } }) },
+    NOW,
+    { providerID: "opencode" },
+  )
+  expect(info).toMatchObject({ kind: "rate_limit", origin: "upstream", provider: "Zhipu" })
+  expect(info.userMessage).not.toContain("OpenCode Go")
+})

@@ -387,6 +387,9 @@ function gatewayTypeOf(facts: Facts): string | null {
   if (full === null) return null
   const message = full.length > 2000 ? full.slice(0, 2000) : full
   if (FREE_TIER_TEXT.test(message)) return "FreeTierError"
+  // A provider behind the gateway may word its own plan's limits alike: its prefix says it is not the gateway.
+  const named = providerName(message)
+  if (named !== null && !isConsole(named)) return null
   const go = GO_LIMIT_TEXT.exec(message)
   if (go) {
     const window = go[1]!.toLowerCase()
