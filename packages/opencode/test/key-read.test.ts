@@ -31,6 +31,11 @@ describe("KeyText.check", () => {
     expect(KeyText.check("key\u200bPLANTED")).toEqual({ ok: false, problem: "contains a zero-width space (U+200B)" })
     expect(KeyText.check("key\u202ePLANTED")).toEqual({ ok: false, problem: "contains an invisible or control character (U+202E)" })
   })
+
+  test("a character no HTTP header can carry (pasted typography) is refused too, not left to fail as the provider's answer", () => {
+    expect(KeyText.check("key.PLANTED\u2026")).toEqual({ ok: false, problem: "contains a character an HTTP header cannot carry (U+2026)" })
+    expect(KeyText.check("\u201ckey.PLANTED\u201d")).toEqual({ ok: false, problem: "contains a character an HTTP header cannot carry (U+201C)" })
+  })
 })
 
 describe("keys with surrounding whitespace are trimmed where they are read", () => {
@@ -121,6 +126,7 @@ describe("keys with a control character inside are refused with a clear error", 
       [`${plantedSecret("set")}\u001b[31m\n`, "an escape character (U+001B)"],
       [`${plantedSecret("set")}\u200b\n`, "a zero-width space (U+200B)"],
       [`${plantedSecret("set")}\r${plantedSecret("two")}\n`, "a carriage return (U+000D)"],
+      [`${plantedSecret("set")}\u2014${plantedSecret("two")}\n`, "a character an HTTP header cannot carry (U+2014)"],
     ] as const) {
       const out = await runCli(["auth", "set", "opencode"], install.env, input)
       expect(out.code).toBe(2)

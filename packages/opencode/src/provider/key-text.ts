@@ -8,8 +8,10 @@
 
 export type Checked = { ok: true; key: string; trimmed: boolean } | { ok: false; problem: string }
 
-// C0 and C1 controls, DEL, and format characters (zero-width, bidi, soft hyphen, BOM).
-const FORBIDDEN = /[\p{Cc}\p{Cf}]/u
+// C0 and C1 controls, DEL, and format characters (zero-width, bidi, soft hyphen, BOM); and anything
+// past Latin-1, which fetch refuses in a header ("has invalid value", naming neither key nor file),
+// such as a dash, ellipsis or curly quote a document put into a pasted key.
+const FORBIDDEN = /[\p{Cc}\p{Cf}]|[^\u0000-\u00ff]/u
 
 const NAMES: Record<number, string> = {
   0x00: "a NUL character",
@@ -33,7 +35,8 @@ export function check(raw: string): Checked {
 function describe(char: string) {
   const cp = char.codePointAt(0) ?? 0
   const code = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
-  return NAMES[cp] ? `${NAMES[cp]} (${code})` : `an invisible or control character (${code})`
+  if (NAMES[cp]) return `${NAMES[cp]} (${code})`
+  return cp > 0xff && !/\p{Cf}/u.test(char) ? `a character an HTTP header cannot carry (${code})` : `an invisible or control character (${code})`
 }
 
 /** The first forbidden character in `text`, described, or undefined. */
