@@ -14,8 +14,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
   echo "Installing redis-server (the relay's tests run a private instance of it)..." >&2
-  $as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq redis-server >/dev/null
+  # Through env, not as a prefix: sudo's env_reset would drop a DEBIAN_FRONTEND set before it.
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   command -v redis-server >/dev/null 2>&1 || { echo "apt-get did not install redis-server." >&2; exit 1; }
 fi
 redis-server --version
