@@ -103,10 +103,12 @@ export function scrub(text: string, secrets: readonly (string | undefined)[] = [
 }
 
 /**
- * The secret values of a Cookie header (a leading `Cookie:` tolerated): each cookie's value, or the
- * part itself when it has no `=`. A server that echoes one cookie, or a piece of one, is caught.
+ * The secret values of a Cookie header (a leading `Cookie:` tolerated; `;` or line breaks between
+ * cookies): each cookie's value, or the part itself when it has no `=`. A server that echoes one
+ * cookie, or a piece of one, is caught.
  */
 export function cookieSecrets(raw: string): string[] {
   const header = raw.trim().replace(/^cookie\s*:\s*/i, "")
-  return header.split(";").map((part) => part.slice(part.indexOf("=") + 1).trim())
+  // Line breaks separate cookies as `;` does (a file with one cookie per line, see console/cookies.ts).
+  return header.split(/[;\r\n]/).map((part) => part.slice(part.indexOf("=") + 1).trim())
 }

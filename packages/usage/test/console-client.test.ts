@@ -106,6 +106,33 @@ describe("what the reader sends", () => {
     await expectCodeAsync(readZenUsage({ baseURL: none.url, cookie: JAR }), "org_not_found")
   })
 
+  test("a cookie file with one cookie per line (LF or CRLF) is read like one header", async () => {
+    for (const sep of ["\n", "\r\n"]) {
+      const { url, seen } = consoleServer()
+      const file = ["_ga=GA1.1.99", `__Host-console_session=${CONSOLE_SESSION}`, `auth=${SECRET_COOKIE_VALUE}`, ""].join(sep)
+      const u = await readZenUsage({ baseURL: url, cookie: file, org: "wrk_01K6XGM22R6FM8JVABE9XDQXGH", now: NOW })
+      expect(u.balance?.balanceMicroCents).toBe(-123_456_789n)
+      for (const s of seen) expect(s.cookie).toBe(s.path.startsWith("/workspace") ? `auth=${SECRET_COOKIE_VALUE}` : `__Host-console_session=${CONSOLE_SESSION}`)
+      expect(seen.some((s) => s.path.startsWith("/workspace"))).toBe(true)
+    }
+    // Cookie names are not secrets: the advice naming the console's cookie survives the scrubbing.
+    const { url } = consoleServer({ "/console/api/orgs": () => new Response(body("error-unauthorized"), { status: 401 }) })
+    const io = fakeIO({ env: { JAR: `auth=${SECRET_COOKIE_VALUE}\n__Host-console_session=${CONSOLE_SESSION}\n` } })
+    expect(await runUsageCommand(["zen", "--cookie-env", "JAR", "--base-url", url], io)).toBe(1)
+    expect(io.err.join("")).toContain("error [session_expired]: the console session is missing or expired (an old `auth` cookie is refused too): sign in at opencode.ai, copy a fresh __Host-console_session cookie")
+    assertNoSecrets(io.text())
+  })
+
+  test("a session cookie with a control or invisible character is refused before anything is sent, naming the problem", async () => {
+    for (const bad of [`__Host-console_session=${CONSOLE_SESSION}\u001b[2J`, `__Host-console_session=Fe26.2**\u200bCONSOLE`, `__Host-console_session=${CONSOLE_SESSION}; auth=${SECRET_COOKIE_VALUE}\u0000`]) {
+      const { url, seen } = consoleServer()
+      const e = await expectCodeAsync(readZenUsage({ baseURL: url, cookie: bad }), "bad_args")
+      expect(e.message).toContain("control or invisible character")
+      assertNoSecrets(e.message)
+      expect(seen).toEqual([])
+    }
+  })
+
   test("a jar without any session is session_expired before anything is sent", async () => {
     const { url, seen } = consoleServer()
     await expectCodeAsync(readZenUsage({ baseURL: url, cookie: "theme=dark; _ga=1" }), "session_expired")

@@ -11,10 +11,14 @@ export const CONSOLE_COOKIES = ["__Host-console_session", "console_session"] as 
 /** The old dashboard's session, which only the legacy billing page still takes. */
 export const LEGACY_COOKIE = "auth"
 
-/** name=value pairs of a Cookie header (a leading `Cookie:` tolerated), in order, names as given. */
+/**
+ * name=value pairs of a Cookie header (a leading `Cookie:` tolerated), in order, names as given.
+ * A line break separates cookies too: a file with one cookie per line is a natural way to keep both
+ * sessions, and no cookie value can hold one.
+ */
 export function cookiePairs(raw: string): [string, string][] {
   const out: [string, string][] = []
-  for (const part of normaliseCookie(raw).split(";")) {
+  for (const part of normaliseCookie(raw).split(/[;\r\n]/)) {
     const eq = part.indexOf("=")
     if (eq <= 0) continue
     const name = part.slice(0, eq).trim()

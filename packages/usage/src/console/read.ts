@@ -66,6 +66,15 @@ export async function readZenUsage(options: ReadZenUsageOptions): Promise<ZenUsa
   const fetchImpl = options.fetch ?? fetch
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const cookies = apiKey ? { console: undefined, legacy: undefined } : sessionCookies(raw)
+  // Said here, before any request, rather than as the HTTP client's "invalid header value" (network)
+  // or the server's 400 (http_error), neither of which says what to fix.
+  if ([cookies.console, cookies.legacy].some((c) => c !== undefined && /[\p{Cc}\p{Cf}]/u.test(c))) {
+    throw new UsageError(
+      "bad_args",
+      "a session cookie contains a control or invisible character (an escape, a NUL, a zero-width space) that no HTTP request can carry: copy the cookie's value again, and keep only name=value pairs separated by `; ` or line breaks",
+      { secrets },
+    )
+  }
 
   if (!apiKey && !cookies.console) {
     if (cookies.legacy) return legacyOnly(base, cookies.legacy, options, secrets)
