@@ -157,6 +157,19 @@ describe("each console error has its code", () => {
     })
   }
 
+  test("a 404 that names no org (the org list itself, or an untagged answer) is not org_not_found: --base-url is not the console", async () => {
+    // What a wrong --base-url gets: the site's own 404 for /console/api/orgs.
+    const list = consoleServer({ "/console/api/orgs": () => new Response("Not Found", { status: 404 }) })
+    const a = await expectCodeAsync(readZenUsage({ baseURL: list.url, cookie: JAR }), "http_error")
+    expect(a.message).toContain("--base-url")
+    expect(a.status).toBe(404)
+    const tagged = consoleServer({ "/console/api/orgs": () => new Response(body("error-not-found"), { status: 404 }) })
+    expect((await expectCodeAsync(readZenUsage({ baseURL: tagged.url, cookie: JAR }), "http_error")).message).toContain("--base-url")
+    // With an org sent, the console's own NotFound is still the org's.
+    const org = consoleServer({ "/console/api/billing/status": () => new Response(body("error-not-found"), { status: 404 }) })
+    await expectCodeAsync(readZenUsage({ baseURL: org.url, cookie: JAR }), "org_not_found")
+  })
+
   test("a redirect to sign-in is session_expired, never followed", async () => {
     const { url, seen } = consoleServer({ "/console/api/orgs": () => new Response(null, { status: 302, headers: { location: "https://evil.example/console/login" } }) })
     await expectCodeAsync(readZenUsage({ baseURL: url, cookie: JAR }), "session_expired")

@@ -179,6 +179,35 @@ describe("usage zen against the simulator's console", () => {
     expect(c.json().error.code).toBe("org_not_found")
   })
 
+  test("several orgs without --org is org_required listing them; a --base-url that is not the console says so", async () => {
+    const both = await startSimulator({
+      now: START,
+      frozenClock: true,
+      config: {
+        workspaces: [
+          { id: WS, name: "Paw Work", console: { orgID: ORG }, members: [{ userID: "usr_admin", role: "admin", consoleSession: ADMIN_SESSION }] },
+          { id: WS_BLACK, name: "Black Co", members: [{ userID: "usr_admin", role: "admin", consoleSession: ADMIN_SESSION }] },
+        ],
+      },
+    })
+    try {
+      const io = fakeIO({ env: { C: `__Host-console_session=${ADMIN_SESSION}` }, now: () => NOW })
+      expect(await runUsageCommand(["zen", "--cookie-env", "C", "--base-url", both.url, "--json"], io)).toBe(1)
+      const e = JSON.parse(io.out.join("")).error
+      expect(e.code).toBe("org_required")
+      expect(e.message).toContain(`${ORG} (Paw Work), ${WS_BLACK} (Black Co)`)
+      // The gateway's base URL instead of the console's origin: its 404 is not an unknown org.
+      const wrong = fakeIO({ env: { C: `__Host-console_session=${ADMIN_SESSION}` }, now: () => NOW })
+      expect(await runUsageCommand(["zen", "--cookie-env", "C", "--base-url", both.zenBaseURL, "--json"], wrong)).toBe(1)
+      const w = JSON.parse(wrong.out.join("")).error
+      expect(w.code).toBe("http_error")
+      expect(w.message).toContain("--base-url")
+      expect(io.text() + wrong.text()).not.toContain(ADMIN_SESSION.slice(8, 24))
+    } finally {
+      await both.stop()
+    }
+  })
+
   test("a non-admin member is forbidden; an SSO org wants SSO", async () => {
     const a = await run(["--cookie-env", "C", "--json"], { C: `__Host-console_session=${MEMBER_SESSION}` })
     expect(a.code).toBe(1)

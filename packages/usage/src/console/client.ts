@@ -85,10 +85,15 @@ function consoleError(ctx: ConsoleContext, status: number, body: unknown, text: 
   if (tag === "Forbidden" || (status === 403 && !tag)) {
     return new UsageError("forbidden", `the console refused this account (${detail}): its usage and billing are shown only to admins of the org; use an admin's session or a service-account key of the org`, opts)
   }
-  if (tag === "NotFound" || (status === 404 && !tag)) {
-    return new UsageError("org_not_found", `${orgID ? `org ${orgID}` : "the org"} was not found for this account (${detail}); run without --org to use the account's org, or check the id`, opts)
+  // Only the console's own NotFound for a read that named an org is about the org: an untagged 404,
+  // or one for the org list, is what a --base-url that is not the console's origin gets.
+  if (tag === "NotFound" && orgID !== undefined) {
+    return new UsageError("org_not_found", `org ${orgID} was not found for this account (${detail}); run without --org to use the account's org, or check the id`, opts)
   }
   const shown = said ? detail : `${detail}${excerptOf(text, ctx.secrets) ? `: ${excerptOf(text, ctx.secrets)}` : ""}`
+  if (status === 404) {
+    return new UsageError("http_error", `${where} answered ${shown}: there is no console API there; check --base-url (the site's origin, such as https://opencode.ai), or the console API has moved`, opts)
+  }
   return new UsageError("http_error", `${where} answered ${shown}; retry later, and report it if it persists`, opts)
 }
 
