@@ -36,6 +36,16 @@ describe("documented shapes", () => {
     })
   })
 
+  test("an instant as ISO 8601 (with or without milliseconds or a zone offset) or as epoch milliseconds", () => {
+    const at = (resetsAt: unknown) =>
+      parseGoStatus({ access: { endsAt: null, meters: { week: { limitMicroCents: "1", usedMicroCents: "0", resetsAt } } } })?.week?.resetsAt
+    expect(at("2026-11-23T00:00:00Z")).toBe("2026-11-23T00:00:00.000Z")
+    expect(at("2026-11-23T01:00:00.123+01:00")).toBe("2026-11-23T00:00:00.123Z")
+    expect(at("2026-11-23 00:00:00Z")).toBe("2026-11-23T00:00:00.000Z")
+    expect(at(1_795_392_000_000)).toBe("2026-11-23T00:00:00.000Z")
+    for (const bad of ["2026-11-23", "2026-11-23T00:00:00", "Nov 23 2026", "1795392000", 1_795_392_000, 12.5, true]) expectCode(() => at(bad), "parse_failed")
+  })
+
   test("an idle 5-hour meter has no reset; missing optional meters are null", () => {
     const idle = parseGoStatus(json("go-status-idle-five-hour"))
     expect(idle?.fiveHour).toEqual({ usedMicroCents: 0n, limitMicroCents: 3_000_000_000n, resetsAt: null, resetFrom: null })
@@ -75,6 +85,9 @@ describe("drift is parse_failed naming the field", () => {
     ["drift-go-no-access", parseGoStatus, '"access"'],
     ["drift-go-used-renamed", parseGoStatus, '"usedMicroCents"'],
     ["drift-go-meters-missing", parseGoStatus, '"meters"'],
+    // Dates that Date.parse would take for another instant: "12" is 2001-12-01, 1796463000 ms is 1970.
+    ["drift-go-reset-seconds", parseGoStatus, '"resetsAt"'],
+    ["drift-go-ends-epoch-seconds", parseGoStatus, '"endsAt"'],
     ["drift-summary-string-count", parseUsageSummary, '"totalRequests"'],
     ["drift-summary-cost-missing", parseUsageSummary, '"totalCostMicroCents"'],
     ["drift-orgs-id-renamed", parseOrgs, '"id"'],

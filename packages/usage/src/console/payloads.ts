@@ -143,11 +143,17 @@ function optionalName(r: FieldReader, field: string): string | null {
   return null
 }
 
+/** An ISO 8601 date-time with its zone: Date.parse alone takes "12" for 2001-12-01. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i
+/** Epoch milliseconds from 2001 on; a count of seconds (1.8e9 today) is below it, refused rather than read as 1970. */
+const MIN_EPOCH_MS = 1e12
+
 function optionalInstant(r: FieldReader, field: string): string | null {
   const v = r.raw(field)
   if (v === undefined || v === null) return null
-  const ms = typeof v === "string" ? Date.parse(v) : typeof v === "number" && Number.isSafeInteger(v) ? v : Number.NaN
-  if (!Number.isFinite(ms)) throw fieldError(r.entry, field, "an ISO date", v)
+  const ms =
+    typeof v === "string" && ISO_INSTANT.test(v) ? Date.parse(v) : typeof v === "number" && Number.isSafeInteger(v) && v >= MIN_EPOCH_MS ? v : Number.NaN
+  if (!Number.isFinite(ms)) throw fieldError(r.entry, field, "an ISO 8601 date-time (or epoch milliseconds)", v)
   return new Date(ms).toISOString()
 }
 
