@@ -7,7 +7,9 @@ import { z } from "zod"
  */
 
 const count = z.number().int().min(0)
-const usd = z.number().finite().min(0)
+// Spend is counted in whole micro-dollars with Redis' INCRBY: above this a value no longer prints
+// as an integer (1e16 USD is "1e+22" micro-dollars), and every request would fail as if Redis were down.
+const usd = z.number().finite().min(0).max(1_000_000_000)
 const ms = (max: number) => z.number().int().min(1).max(max)
 
 const upstreamSchema = z.strictObject({

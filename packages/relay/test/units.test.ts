@@ -61,6 +61,10 @@ describe("configuration", () => {
     expect(parseConfig(base).limits.installDailyRequests).toBe(200)
     expect(() => parseConfig({ ...base, limits: { installDailyRequests: 1.5 } })).toThrow(RelayConfigError)
     expect(() => parseConfig({ ...base, surprise: true })).toThrow(/surprise/)
+    // Dollar amounts stay within what the counters hold exactly as integers.
+    expect(() => parseConfig({ ...base, limits: { costEstimateUSD: 1e16 } })).toThrow(/limits\.costEstimateUSD/)
+    expect(() => parseConfig({ ...base, limits: { globalDailySpendUSD: 1e12 } })).toThrow(/limits\.globalDailySpendUSD/)
+    expect(parseConfig({ ...base, limits: { globalDailySpendUSD: 1e6 } }).limits.globalDailySpendUSD).toBe(1e6)
     const secretURL = "https://u:sk-verysecretvalue@example.com/zen/v1"
     try {
       parseConfig({ ...base, upstream: { baseURL: secretURL, keyEnv: "K" } })
