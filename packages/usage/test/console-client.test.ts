@@ -223,6 +223,23 @@ describe("each console error has its code", () => {
   })
 })
 
+describe("a console that echoes the credential in a successful answer", () => {
+  test("an org name made of the session or the key is printed without it, in the table and in JSON", async () => {
+    for (const argv of [["--cookie-env", "JAR"], ["--api-key-env", "KEY"]]) {
+      for (const json of [[], ["--json"]]) {
+        const { url } = consoleServer({
+          "/console/api/orgs": () => new Response(JSON.stringify([{ id: ORG, name: `team ${CONSOLE_SESSION}` }])),
+          "/console/api/orgs/current": () => new Response(JSON.stringify({ id: ORG, name: `key ${SERVICE_KEY}` })),
+        })
+        const io = fakeIO({ env: { JAR, KEY: SERVICE_KEY }, now: () => NOW })
+        expect(await runUsageCommand(["zen", ...argv, "--base-url", url, ...json], io)).toBe(0)
+        expect(io.out.join("")).toContain(ORG)
+        assertNoSecrets(io.text())
+      }
+    }
+  })
+})
+
 describe("the merged answer", () => {
   test("JSON: exact money as strings, percent, the month reset from the period end, sources", async () => {
     const { url } = consoleServer()
