@@ -31,6 +31,7 @@ beforeAll(async () => {
       faults: [
         { endpoint: "zen", model: "gpt-5.1", status: 429, type: "FreeUsageLimitError", stall: "silence", count: -1 },
         { endpoint: "zen", model: "qwen3-coder", status: 502, source: "edge", kind: "raw", body: "<html>" + "x".repeat(1024 * 1024) + "</html>", count: -1 },
+        { endpoint: "zen", model: "claude-sonnet-4-5", status: 200, stall: "silence", count: -1 },
       ],
     },
   })
@@ -287,6 +288,20 @@ describe("what the host gets", () => {
     controller.abort()
     await response.body?.cancel().catch(() => {})
   })
+
+  test("a host that cancels its body is not held by the layer's copy: let go after bodyWaitMs, the refusal still recorded", async () => {
+    const made = await install()
+    const { layered, written, warnings } = layer(made, { bodyWaitMs: 20 })
+    // The simulator sends the status and headers (a 429, a JSON 200), then never the body.
+    for (const model of ["gpt-5.1", "claude-sonnet-4-5"]) {
+      const response = await layered(...chat(model, { authorization: `Bearer ${PAID}` }))
+      // A tee lets go of its source once both halves are cancelled: this waits for the layer's copy.
+      await response.body!.cancel()
+    }
+    await layered.flush()
+    expect(written.map((e) => [(e as Failure).kind, (e as Failure).statusCode])).toEqual([["rate_limit", 429]])
+    expect(warnings).toEqual([])
+  }, 10_000)
 })
 
 describe("what support reads", () => {

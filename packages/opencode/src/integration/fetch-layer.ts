@@ -3,7 +3,7 @@ import { Config } from "../config"
 import type { Paths } from "../global"
 import * as ProviderError from "../provider/error"
 import * as SessionDiagnostics from "../session/diagnostics"
-import { readBounded } from "../util/bounded-stream"
+import { readBounded, type BoundedText } from "../util/bounded-stream"
 import { fingerprint } from "../util/fingerprint"
 import * as JsonlLog from "../util/jsonl-log"
 import * as Attempts from "./attempts"
@@ -31,6 +31,11 @@ import type { FetchInit, FetchInput } from "./request-facts"
 export const MAX_BODY = 64 * 1024
 /** How long a failed answer may be held for its body when marking it (markQuotaRefusals). */
 export const MARK_WAIT_MS = 2_000
+/**
+ * How long the layer reads its copy of an answer. A copy is one half of a tee, whose source is let
+ * go only once both halves are: a host that cancels its own body waits until the copy is done.
+ */
+export const BODY_WAIT_MS = 2_000
 export const SHOULD_RETRY_HEADER = "x-should-retry"
 /** URLs whose verdict (watched or not) is remembered. */
 const MAX_SEEN_URLS = 256
@@ -58,6 +63,8 @@ export interface Options {
   markQuotaRefusals?: boolean
   /** How long a failed answer may be held for its body when marking it (default MARK_WAIT_MS). */
   markWaitMs?: number
+  /** How long the copy of an answer is read before the layer lets go of it (default BODY_WAIT_MS). */
+  bodyWaitMs?: number
   /** Where records go instead of the data dir's log (tests, benchmarks). */
   log?: Pick<JsonlLog.Writer, "append" | "flush">
   /** The clock records are dated by. */
@@ -92,6 +99,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
   const hosts = GatewayHosts.parse(options.hosts ?? env[GatewayHosts.ENV_VAR])
   const now = options.now ?? Date.now
   const markWaitMs = Math.max(0, options.markWaitMs ?? MARK_WAIT_MS)
+  const bodyWaitMs = Math.max(0, options.bodyWaitMs ?? BODY_WAIT_MS)
   let warned = false
   const warn = (what: string) => {
     if (warned) return
@@ -187,7 +195,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     const copy = response.clone()
     const info = track(
       (async () => {
-        const { text } = copy.body ? await readBounded(copy.body, MAX_BODY) : { text: "" }
+        const { text } = await readCopy(copy.body, bodyWaitMs)
         return record(watched, { status: response.status, headers: response.headers, body: text })
       })(),
     )
@@ -199,7 +207,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
   // A 200 that carries an error body (seen from the Go endpoint): recorded, and left as it is.
   async function checkSuccessBody(watched: Watched, copy: ReturnType<Response["clone"]>) {
     if (!copy.body) return
-    const { text, truncated } = await readBounded(copy.body, MAX_BODY)
+    const { text, truncated } = await readCopy(copy.body, bodyWaitMs)
     if (!truncated && isErrorBody(text)) await record(watched, { status: copy.status, headers: copy.headers, body: text })
   }
 
@@ -308,6 +316,22 @@ function marked(response: Response): Response {
   // A constructed Response has no URL; SDKs quote it in their errors.
   Object.defineProperties(out, { url: { value: response.url }, redirected: { value: response.redirected } })
   return out
+}
+
+/** At most MAX_BODY bytes of a copied body, for at most `ms`; a copy that fails midway (the host aborted) gives what the status says. */
+async function readCopy(body: ReadableStream<Uint8Array> | null, ms: number): Promise<BoundedText> {
+  if (!body) return { text: "", truncated: false }
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), ms)
+  // Never keeps a host's process alive on its own.
+  ;(timer as { unref?: () => void }).unref?.()
+  try {
+    return await readBounded(body, MAX_BODY, deadline.signal)
+  } catch {
+    return { text: "", truncated: true }
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
