@@ -86,6 +86,7 @@ describe("which requests are watched", () => {
     expect(GatewayHosts.match(hosts, new URL("https://opencode.ai.evil.example/zen/v1/models"))).toBeNull()
     // A URL with credentials in it is named without them.
     expect(GatewayHosts.parse("https://user:s3cr3t-pass@opencode.ai/zen?key=abc123secret").rejected).toEqual(["https://opencode.ai/zen"])
+    expect(GatewayHosts.parse("user:s3cr3t-p@ss@opencode.ai:4096, tok3n-s3cr3t-value@127.0.0.1").rejected).toEqual(["opencode.ai:4096", "127.0.0.1"])
     expect(GatewayHosts.parse("a,".repeat(100_000)).names.size).toBe(1)
     expect([...GatewayHosts.parse(undefined).names]).toEqual(["opencode.ai"])
     expect([...GatewayHosts.parse("  ").names]).toEqual(["opencode.ai"])

@@ -40,8 +40,8 @@ export function parse(value: string | undefined): Hosts {
     const match = entry.length <= 300 ? ENTRY.exec(entry) : null
     const port = match?.[1] === undefined ? undefined : Number(match[1])
     if (!match || (port !== undefined && (port < 1 || port > 65535))) {
-      // Named in a warning line: without what could be a credential (URL userinfo, a query).
-      rejected.push(raw.trim().replace(/\/\/[^/@\s]*@/, "//").replace(/[?#].*$/s, "").slice(0, 80))
+      // Named in a warning line: without what could be a credential (userinfo, with or without a scheme; a query).
+      rejected.push(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/?#]*@/i, "$1").replace(/[?#].*$/s, "").slice(0, 80))
       continue
     }
     if (port === undefined) names.add(entry)
