@@ -170,6 +170,13 @@ describe("each console error has its code", () => {
     await expectCodeAsync(readZenUsage({ baseURL: org.url, cookie: JAR }), "org_not_found")
   })
 
+  test("a key's org read without x-org-id answered 400 BadRequest (the other reported form of OrgRequired) is org_required", async () => {
+    const { url } = consoleServer({ "/console/api/orgs/current": () => new Response(body("error-bad-request"), { status: 400 }) })
+    const e = await expectCodeAsync(readZenUsage({ baseURL: url, apiKey: SERVICE_KEY }), "org_required")
+    expect(e.message).toContain("--org")
+    assertNoSecrets(e.message)
+  })
+
   test("a redirect to sign-in is session_expired, never followed", async () => {
     const { url, seen } = consoleServer({ "/console/api/orgs": () => new Response(null, { status: 302, headers: { location: "https://evil.example/console/login" } }) })
     await expectCodeAsync(readZenUsage({ baseURL: url, cookie: JAR }), "session_expired")

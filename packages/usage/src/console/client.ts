@@ -76,7 +76,9 @@ function consoleError(ctx: ConsoleContext, status: number, body: unknown, text: 
   const detail = `${status}${tag ? ` ${tag}` : ""}${said ? `: ${said}` : ""}`
   const opts = { status, secrets: ctx.secrets }
   if (tag === "Unauthorized" || (status === 401 && !tag)) return sessionExpired(ctx, `${where} answered ${detail}`)
-  if (tag === "OrgRequired") {
+  // A bare BadRequest is the other form reported for a missing x-org-id (console-api-2026.md); with
+  // an org sent it is something else, left to http_error.
+  if (tag === "OrgRequired" || (tag === "BadRequest" && orgID === undefined)) {
     return new UsageError("org_required", `the console needs to know which org to read (${detail}); pass --org <org_…> (bun run cli usage zen lists them when the account has several)`, opts)
   }
   if (tag === "SsoRequired") {
