@@ -116,8 +116,9 @@ describe("clients that go away", () => {
   test("a client abort mid-stream frees its concurrency slot", async () => {
     const relay = await h.start({ limits: { concurrentStreamsPerInstall: 1 } })
     const install = installToken()
-    // The upstream sends its headers and then only keep-alive comments: the stream stays open until someone leaves.
-    h.sim.configure({ faults: [{ status: 200, stall: "keep-alive", intervalMs: 20, count: 1 }] })
+    // The upstream sends its headers and then nothing: the stream stays open until someone leaves,
+    // and no later upstream byte can end the relay's side of it (only the client's leaving can).
+    h.sim.configure({ faults: [{ status: 200, stall: "silence", count: 1 }] })
     const abort = new AbortController()
     const open = await chat(relay, { install, stream: true, signal: abort.signal })
     expect(open.status).toBe(200)
