@@ -40,7 +40,15 @@ export async function fetchGoUsage(options: FetchGoUsageOptions): Promise<GoUsag
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   )
   // The usage answer is a few hundred bytes: a body past the cap is not one, whatever its status.
-  const read = await readBounded(res, MAX_BODY_BYTES).catch(() => ({ text: "", truncated: false }))
+  let read: { text: string; truncated: boolean }
+  try {
+    read = await readBounded(res, MAX_BODY_BYTES)
+  } catch (e) {
+    // The deadline covers the body too: headers and then silence is a timeout, not "not JSON".
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const why = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? `timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}` : "the connection broke"
+    throw new UsageError("network", `reading the answer of ${safeURL(url)} failed (${res.status}): ${why}; check connectivity or --base-url`, { status: res.status, secrets, cause: e })
+  }
   if (read.truncated) throw new UsageError("parse_failed", `${safeURL(url)} answered ${res.status} with a body over ${MAX_BODY_BYTES / 1024} KiB; stopped reading it`, { secrets })
   const text = read.text
   let body: unknown

@@ -86,6 +86,11 @@ describe("fetchGoUsage", () => {
     await expectCodeAsync(fetchGoUsage({ baseURL: url, apiKey: SECRET_KEY }), "parse_failed")
   })
 
+  test("headers, then a body that never comes -> network, timed out (not 'not JSON')", async () => {
+    const url = server(() => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }), { headers: { "content-type": "application/json" } }))
+    expect((await expectCodeAsync(fetchGoUsage({ baseURL: url, apiKey: SECRET_KEY, timeoutMs: 200 }), "network")).message).toContain("timed out")
+  })
+
   test("connection refused -> network", async () => {
     const s = serve(() => new Response(""))
     s.stop()
