@@ -197,13 +197,15 @@ for (const runtime of ["node", "bun"] as const) {
         { url: `${sim.zenBaseURL}/chat/completions`, method: "POST", headers: { authorization: "Bearer public", "content-type": "application/json", ...session() }, body: chatBody("tiny-free", false) },
         { url: `${sim.goBaseURL}/chat/completions`, method: "POST", headers: { authorization: `Bearer ${GO}`, "content-type": "application/json", ...session() }, body: chatBody("glm-5", true) },
         { url: `http://127.0.0.1:${closedPort}/zen/v1/chat/completions`, method: "POST", headers: { "content-type": "application/json" }, body: chatBody("big-pickle", true) },
+        // A GET with a body: fetch refuses to build it, nothing is sent, nothing about the gateway to record.
+        { url: `${sim.zenBaseURL}/chat/completions`, method: "GET", headers: { authorization: "Bearer public", ...session() }, body: chatBody("big-pickle", false) },
       ]
       sim.reset()
       const plain = await host(runtime, FETCH_HOST, plan)
       sim.reset()
       const marking = await host(runtime, FETCH_HOST, plan, { env: { PAWWORK_MARK_QUOTA_REFUSALS: "1" } })
       for (const run of [plain, marking]) {
-        expect(run.results.map((r) => r.status ?? r.error)).toEqual([200, 429, 200, "TypeError"])
+        expect(run.results.map((r) => r.status ?? r.error)).toEqual([200, 429, 200, "TypeError", "TypeError"])
         expect(run.stderr).toBe("")
         // A 200 is read in the background, after the host has its answer: its record may come after the next request's.
         const found = (await records(run.install)).sort((a, b) => a.kind.localeCompare(b.kind))

@@ -202,14 +202,23 @@ describe("what the host gets", () => {
 
   test("a request fetch itself refuses is refused the same way, and nothing is recorded", async () => {
     const made = await install()
-    const { layered, written } = layer(made)
-    const args = chat("big-pickle", { "x-bad": "a\nb" })
-    const bare = await fetch(...args).catch((e) => e)
-    const seen = await layered(...args).catch((e) => e)
-    expect(bare).toBeInstanceOf(Error)
-    expect(seen.constructor).toBe(bare.constructor)
-    expect(seen.message).toBe(bare.message)
+    const { layered, written, warnings } = layer(made)
+    const [url, init] = chat("big-pickle")
+    const used = async () => {
+      const request = new Request(url, init)
+      await request.text()
+      return [request] as const
+    }
+    // A bad header value, a GET with a body, a Request whose body was already read: the host's mistakes, nothing sent.
+    for (const args of [chat("big-pickle", { "x-bad": "a\nb" }), [url, { ...init, method: "GET" }] as const, await used()]) {
+      const bare = await fetch(...args).catch((e) => e)
+      const seen = await layered(...args).catch((e) => e)
+      expect(bare).toBeInstanceOf(Error)
+      expect(seen.constructor).toBe(bare.constructor)
+      expect(seen.message).toBe(bare.message)
+    }
     await layered.flush()
+    expect(warnings).toEqual([])
     expect(written).toEqual([])
   })
 

@@ -182,7 +182,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
       },
       (error: unknown) => {
         try {
-          if (!RequestFacts.cancelledByHost(input, init)) void track(record(watched(), error))
+          if (!RequestFacts.cancelledByHost(input, init) && !RequestFacts.refusedLocally(error)) void track(record(watched(), error))
         } catch (problem) {
           warnFault(problem)
         }

@@ -95,6 +95,20 @@ export function cancelledByHost(input: FetchInput, init: FetchInit): boolean {
   return !(typeof reason === "object" && reason !== null && (reason as { name?: unknown }).name === "TimeoutError")
 }
 
+// Bun's codes for a request it refuses to build; its network errors carry others (ECONNREFUSED, ...).
+const REFUSAL_CODES = new Set(["ERR_BODY_ALREADY_USED", "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_TYPE", "ERR_INVALID_URL"])
+
+/**
+ * Whether fetch refused to build the request (a body already used, a GET with a body, a bad header
+ * value): the host's own mistake, before anything was sent, so nothing about the gateway. Node's
+ * fetch gives every failure after that point a `cause` ("fetch failed"), Bun's a network `code`.
+ */
+export function refusedLocally(error: unknown): boolean {
+  if (!(error instanceof TypeError) || error.cause !== undefined) return false
+  const code: unknown = (error as { code?: unknown }).code
+  return code === undefined || (typeof code === "string" && REFUSAL_CODES.has(code))
+}
+
 // Headers whose value describes the client, the content or the request, never a credential.
 const PLAIN_HEADERS = new Set([
   "accept",
