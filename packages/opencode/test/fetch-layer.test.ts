@@ -207,10 +207,11 @@ describe("what the host gets", () => {
     const used = async () => {
       const request = new Request(url, init)
       await request.text()
-      return [request] as const
+      return [request, undefined] as const
     }
     // A bad header value, a GET with a body, a Request whose body was already read: the host's mistakes, nothing sent.
-    for (const args of [chat("big-pickle", { "x-bad": "a\nb" }), [url, { ...init, method: "GET" }] as const, await used()]) {
+    const refused: (readonly [string | Request, RequestInit | undefined])[] = [chat("big-pickle", { "x-bad": "a\nb" }), [url, { ...init, method: "GET" }], await used()]
+    for (const args of refused) {
       const bare = await fetch(...args).catch((e) => e)
       const seen = await layered(...args).catch((e) => e)
       expect(bare).toBeInstanceOf(Error)
