@@ -22,7 +22,7 @@ export async function send(
         : e instanceof Error
           ? e.message
           : String(e)
-    throw new UsageError("network", `request to ${safeURL(url)} failed: ${why}`, { secrets, cause: e })
+    throw new UsageError("network", `request to ${safeURL(url)} failed: ${why}; check the network connection and the base URL`, { secrets, cause: e })
   }
 }
 

@@ -207,7 +207,10 @@ describe("each console error has its code", () => {
   test("a refused connection is network", async () => {
     const { url } = consoleServer()
     const closed = url.replace(/:\d+$/, ":1")
-    await expectCodeAsync(readZenUsage({ baseURL: closed, cookie: JAR, timeoutMs: 2000 }), "network")
+    const e = await expectCodeAsync(readZenUsage({ baseURL: closed, cookie: JAR, timeoutMs: 2000 }), "network")
+    // What happened, and what to do about it.
+    expect(e.message).toContain(`request to ${closed}/console/api/orgs failed`)
+    expect(e.message).toContain("check the network connection and the base URL")
   })
 
   test("a console that echoes the cookie and key in every error leaks nothing to any output", async () => {
