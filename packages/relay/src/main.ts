@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 /** `bun run relay --config <file>`: the relay as a standalone server. */
+import { readFile, stat } from "node:fs/promises"
 import { applyOverrides, CliUsageError, parseCliArgs, USAGE } from "./cli-args"
 import { parseConfig, RelayConfigError } from "./config"
 import { MissingUpstreamKeyError, startRelay } from "./server"
@@ -10,12 +11,28 @@ class ConfigFileError extends Error {
   override readonly name = "ConfigFileError"
 }
 
+const MAX_CONFIG_BYTES = 1024 * 1024
+
 async function readConfigFile(path: string): Promise<unknown> {
-  const file = Bun.file(path)
-  if (!(await file.exists())) throw new ConfigFileError(`config file ${path} does not exist`)
-  if (file.size > 1024 * 1024) throw new ConfigFileError(`config file ${path} is larger than 1 MiB`)
+  // A regular file only: a FIFO would block the start until someone writes to it, a directory is not "missing".
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") throw new ConfigFileError(`config file ${path} does not exist`)
+    if (error.code === "EACCES") throw new ConfigFileError(`config file ${path} cannot be read (permission denied; check its owner and mode)`)
+    throw new ConfigFileError(`config file ${path} cannot be read (${error.code ?? "unknown error"})`)
+  })
+  if (info.isDirectory()) throw new ConfigFileError(`config file ${path} is a directory, not a file`)
+  if (!info.isFile()) throw new ConfigFileError(`config file ${path} is not a regular file (a FIFO, socket or device): point --config at a JSON file`)
+  if (info.size > MAX_CONFIG_BYTES) throw new ConfigFileError(`config file ${path} is larger than 1 MiB`)
+  let text: string
   try {
-    return JSON.parse(await file.text())
+    // TextDecoder drops a UTF-8 byte order mark, which JSON.parse would refuse.
+    text = new TextDecoder().decode((await readFile(path)).subarray(0, MAX_CONFIG_BYTES))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigFileError(`config file ${path} cannot be read (${code === "EACCES" ? "permission denied; check its owner and mode" : (code ?? "unknown error")})`)
+  }
+  try {
+    return JSON.parse(text)
   } catch {
     // The parser's message can quote a piece of the file.
     throw new ConfigFileError(`config file ${path} is not valid JSON`)
@@ -34,7 +51,12 @@ async function main(argv: string[]) {
   try {
     config = parseConfig(applyOverrides(base as Record<string, unknown>, command.overrides))
   } catch (error) {
-    if (error instanceof RelayConfigError) throw new ConfigFileError(`invalid configuration${command.configFile ? ` (${command.configFile} and flags)` : ""}: ${error.message}`)
+    if (error instanceof RelayConfigError)
+      throw new ConfigFileError(
+        command.configFile
+          ? `invalid configuration (${command.configFile} and flags): ${error.message}`
+          : `invalid configuration: ${error.message}. Pass --config <file> (packages/relay/relay.example.json has every field).`,
+      )
     throw error
   }
   const relay = await startRelay({ config })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { leakedFragments } from "../../opencode/test/fixture/leaks"
@@ -126,5 +126,25 @@ describe("bun run relay", () => {
     const missing = await run(["--config", join(dir, "nope.json")])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain("does not exist")
+    // A directory or a FIFO in the file's place is named as what it is (a FIFO is never opened: it would block the start).
+    await mkdir(join(dir, "a-dir.json"), { recursive: true })
+    const directory = await run(["--config", join(dir, "a-dir.json")])
+    expect(directory.code).toBe(2)
+    expect(directory.stderr).toContain("is a directory, not a file")
+    const fifo = join(dir, "fifo.json")
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0)
+    const piped = await run(["--config", fifo])
+    expect(piped.code).toBe(2)
+    expect(piped.stderr).toContain("is not a regular file")
+    // An editor's UTF-8 byte order mark is not a JSON error.
+    const bom = join(dir, "bom.json")
+    await writeFile(bom, "\uFEFF" + JSON.stringify({ upstream: { baseURL: "https://example.com/zen/v1", keyEnv: "K" }, models: ["big-pickle"], limits: { installDailyRequests: -1 } }))
+    const marked = await run(["--config", bom])
+    expect(marked.code).toBe(2)
+    expect(marked.stderr).not.toContain("not valid JSON")
+    expect(marked.stderr).toContain("limits.installDailyRequests")
+    const none = await run([])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain("Pass --config <file>")
   })
 })
