@@ -8,10 +8,10 @@ import type { IO } from "../io"
 
 export const help = `Usage: cli usage <zen|go> [options]   (EXPERIMENTAL)
 
-  usage zen (--cookie-file <path> | --cookie-env <VAR> | --api-key-env <VAR>) [--org <org_id>] [--base-url <url>] [--json]
+  usage zen (--cookie-file <path> | --cookie-env <VAR> | --api-key-env <VAR>) [--org <org_id> | --workspace <wrk_id>] [--base-url <url>] [--json]
       the console API (balance, Go meters, 30-day spend) by the __Host-console_session cookie or a
       service-account key; for a Black workspace also the legacy billing page (the old auth cookie)
-  usage zen --html-file <saved billing page> [--json]
+  usage zen --html-file <saved billing page> [--workspace <wrk_id>] [--json]
   usage go [--api-key-env <VAR>] [--base-url <url>] [--json]
       default key: the one the runtime sends to opencode-go (opencode.json apiKey, else the saved
       opencode-go key, else OPENCODE_API_KEY), else the saved opencode key;
