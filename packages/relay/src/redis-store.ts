@@ -25,18 +25,20 @@ export class RedisStore {
   private readonly client: RedisClient
   private connecting: Promise<void> | null = null
   private up = false
+  private readonly connectTimeoutMs: number
 
   constructor(
     url: string,
     private readonly timeoutMs: number,
     private readonly observer: RedisObserver,
   ) {
+    this.connectTimeoutMs = Math.max(timeoutMs, 1000)
     this.client = new RedisClient(url, {
       // Fail fast while disconnected: the policy (fail-closed or fail-open) decides, not a queue.
       enableOfflineQueue: false,
       autoReconnect: true,
       maxRetries: 4_294_967_295,
-      connectionTimeout: Math.max(timeoutMs, 1000),
+      connectionTimeout: this.connectTimeoutMs,
       enableAutoPipelining: true,
     })
     this.client.onconnect = () => this.mark(true)
@@ -45,7 +47,19 @@ export class RedisStore {
 
   /** Connects once; a Redis that is not there yet is not an error here (the policy applies per request). */
   async start(): Promise<void> {
-    await this.reconnect()
+    // With autoReconnect, connect() neither resolves nor rejects while Redis refuses: waiting for it
+    // would keep the relay from ever listening. Past the deadline it starts down and keeps trying.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.connectTimeoutMs)
+    })
+    try {
+      await Promise.race([this.reconnect(), deadline])
+    } finally {
+      clearTimeout(timer)
+    }
+    // Say so at once: mark() only reports changes, and "down" is where it starts.
+    if (!this.client.connected) this.observer.state(false)
   }
 
   get connected(): boolean {

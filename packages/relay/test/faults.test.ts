@@ -140,3 +140,23 @@ describe("clients that go away", () => {
     await third.arrayBuffer()
   })
 })
+
+describe("a relay started while Redis is down", () => {
+  test("listens at once, applies its policy, and counts in Redis once it is back", async () => {
+    await h.redis.down()
+    const closed = await h.start({ limits: { installDailyRequests: 2 }, redisPolicy: "fail-closed" })
+    const open = await h.start({ limits: { installDailyRequests: 2 }, redisPolicy: "fail-open" })
+    expect(((await (await fetch(`${closed.url}/healthz`)).json()) as { redis: string }).redis).toBe("down")
+    expect(h.logs.some((l) => l.includes('"event":"relay.redis.down"'))).toBe(true)
+    const refused = await chat(closed)
+    expect(refused.status).toBe(503)
+    expect(((await refused.json()) as ErrorBody).error.type).toBe("RelayUnavailableError")
+    expect((await chat(open)).status).toBe(200)
+
+    await h.redis.up()
+    await until(() => redisUp(closed), "the relay to connect")
+    const install = installToken()
+    expect((await chat(closed, { install })).status).toBe(200)
+    expect(await h.redis.client.send("DBSIZE", [])).toBeGreaterThan(0)
+  })
+})
