@@ -116,8 +116,9 @@ describe("what the reader sends", () => {
       expect(seen.some((s) => s.path.startsWith("/workspace"))).toBe(true)
     }
     // Cookie names are not secrets: the advice naming the console's cookie survives the scrubbing.
+    // (Values without English words, so only a cookie name can match the advice's words.)
     const { url } = consoleServer({ "/console/api/orgs": () => new Response(body("error-unauthorized"), { status: 401 }) })
-    const io = fakeIO({ env: { JAR: `auth=${SECRET_COOKIE_VALUE}\n__Host-console_session=${CONSOLE_SESSION}\n` } })
+    const io = fakeIO({ env: { JAR: `auth=Fe26.2**q7Zx4Kw9Vb2Nj5Hr8Tp3**z\n__Host-console_session=Fe26.2**m3Yc6Ud1Ga8Qe4Lf7Wk0**y\n` } })
     expect(await runUsageCommand(["zen", "--cookie-env", "JAR", "--base-url", url], io)).toBe(1)
     expect(io.err.join("")).toContain("error [session_expired]: the console session is missing or expired (an old `auth` cookie is refused too): sign in at opencode.ai, copy a fresh __Host-console_session cookie")
     assertNoSecrets(io.text())
