@@ -39,6 +39,12 @@ async function readConfigFile(path: string): Promise<unknown> {
   }
 }
 
+/** The Redis URL without its credentials or query: a password may itself hold an '@', so no pattern on the text. */
+function redisForDisplay(url: string): string {
+  const u = new URL(url)
+  return `${u.protocol}//${u.username || u.password ? "…@" : ""}${u.host}${u.pathname}`
+}
+
 async function main(argv: string[]) {
   const command = parseCliArgs(argv)
   if (command.kind === "help") {
@@ -64,7 +70,7 @@ async function main(argv: string[]) {
   console.log(`  upstream: ${new URL(config.upstream.baseURL).origin} (key from $${config.upstream.keyEnv}), models: ${config.models.join(", ")}`)
   const l = config.limits
   console.log(
-    `  per UTC day: ${l.installDailyRequests ?? "unlimited"} requests per install, ${l.ipDailyRequests ?? "unlimited"} per address, ${l.newInstallsPerIp ?? "unlimited"} new installs per address; redis ${config.redisUrl.replace(/\/\/[^@/]*@/, "//…@")} (${config.redisPolicy})`,
+    `  per UTC day: ${l.installDailyRequests ?? "unlimited"} requests per install, ${l.ipDailyRequests ?? "unlimited"} per address, ${l.newInstallsPerIp ?? "unlimited"} new installs per address; redis ${redisForDisplay(config.redisUrl)} (${config.redisPolicy})`,
   )
   let stopping = false
   const stop = async () => {

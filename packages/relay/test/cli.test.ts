@@ -104,6 +104,27 @@ describe("bun run relay", () => {
     expect(usage.concurrent.used).toBe(1)
   })
 
+  test("the Redis URL's password is never printed, even one holding an '@'", async () => {
+    const password = `${crypto.randomUUID().slice(0, 8)}@${crypto.randomUUID().replaceAll("-", "")}`
+    // Nothing listens on port 1: the relay starts with Redis down, which is all this needs.
+    const relay = Bun.spawn(["bun", MAIN, "--config", EXAMPLE, "--port", "0", "--redis-url", `redis://default:${password}@127.0.0.1:1`], {
+      env: env({ PAWWORK_RELAY_UPSTREAM_KEY: "sk-unused" }),
+      stdout: "pipe",
+      stderr: "pipe",
+    })
+    const out = collect(relay.stdout)
+    const err = collect(relay.stderr)
+    try {
+      await listening(out)
+      expect(out.text()).toContain("redis redis://…@127.0.0.1:1 ")
+    } finally {
+      relay.kill()
+      await relay.exited
+    }
+    await Promise.all([out.ended, err.ended])
+    expect(leakedFragments(`${out.text()}\n${err.text()}`, { password, encoded: encodeURIComponent(password) })).toEqual([])
+  })
+
   test("a missing key, a bad flag and a bad config are refused with what to do, exit 2", async () => {
     const run = async (args: string[], extra: Record<string, string> = {}) => {
       const p = Bun.spawn(["bun", MAIN, ...args], { env: env(extra), stdout: "pipe", stderr: "pipe" })
