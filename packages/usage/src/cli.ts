@@ -5,7 +5,7 @@
 import type { ZenBilling } from "./billing.ts"
 import { UsageError, cookieSecrets, scrub } from "./errors.ts"
 import { DEFAULT_GO_BASE_URL, type GoUsage, fetchGoUsage } from "./go.ts"
-import type { FetchLike } from "./http.ts"
+import { type FetchLike, UNSENDABLE } from "./http.ts"
 import { EXPERIMENTAL_NOTICE, errorJson, goJson, renderErrorHuman, renderGoHuman, renderZenHuman, toErrorLike, toJsonText, zenJson } from "./render.ts"
 import { DEFAULT_ZEN_BASE_URL, MAX_PAGE_BYTES, WORKSPACE_ID, normaliseCookie, parseBillingHtml } from "./zen.ts"
 import { ORG_ID } from "./console/payloads.ts"
@@ -150,9 +150,9 @@ function clip(s: string): string {
 
 /** Said here, naming the source, rather than as the HTTP client's "invalid header value" (the key is never shown). */
 function refuseUnsendable(key: string, what: string, envName: string | undefined) {
-  if (/[\p{Cc}\p{Cf}]/u.test(key))
+  if (UNSENDABLE.test(key))
     throw badArgs(
-      `${what}${envName !== undefined ? ` in ${clip(envName)}` : ""} contains a control or invisible character (a line break, an escape, a zero-width space) that no HTTP request can carry; set it to the key alone`,
+      `${what}${envName !== undefined ? ` in ${clip(envName)}` : ""} contains a control or invisible character (a line break, an escape, a zero-width space), or one past Latin-1 (a curly quote, a dash), that no HTTP request can carry; set it to the key alone`,
     )
 }
 

@@ -4,6 +4,13 @@ import { UsageError, scrub } from "./errors.ts"
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
 export const DEFAULT_TIMEOUT_MS = 30_000
+
+/**
+ * What no header value can carry: C0/C1 controls and format characters, and anything past Latin-1,
+ * which fetch refuses ("has invalid value"), such as a curly quote or dash a document put around a
+ * pasted key or cookie. Checked where a credential is read, so the error can say what to fix.
+ */
+export const UNSENDABLE = /[\p{Cc}\p{Cf}]|[^\u0000-\u00ff]/u
 const EXCERPT_CHARS = 200
 
 export async function send(

@@ -125,7 +125,13 @@ describe("what the reader sends", () => {
   })
 
   test("a session cookie with a control or invisible character is refused before anything is sent, naming the problem", async () => {
-    for (const bad of [`__Host-console_session=${CONSOLE_SESSION}\u001b[2J`, `__Host-console_session=Fe26.2**\u200bCONSOLE`, `__Host-console_session=${CONSOLE_SESSION}; auth=${SECRET_COOKIE_VALUE}\u0000`]) {
+    for (const bad of [
+      `__Host-console_session=${CONSOLE_SESSION}\u001b[2J`,
+      `__Host-console_session=Fe26.2**\u200bCONSOLE`,
+      `__Host-console_session=${CONSOLE_SESSION}; auth=${SECRET_COOKIE_VALUE}\u0000`,
+      // Curly quotes a document or chat put around a pasted value: past Latin-1, no header carries them.
+      `__Host-console_session=\u201c${CONSOLE_SESSION}\u201d`,
+    ]) {
       const { url, seen } = consoleServer()
       const e = await expectCodeAsync(readZenUsage({ baseURL: url, cookie: bad }), "bad_args")
       expect(e.message).toContain("control or invisible character")

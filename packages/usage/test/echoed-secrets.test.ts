@@ -58,7 +58,7 @@ describe("usage go", () => {
 
 describe("a key no HTTP request can carry", () => {
   test("usage go refuses a key with a control or invisible character, naming the variable", async () => {
-    for (const bad of ["\u001b[2J", "\u200b", "\r\nX-Injected: 1"]) {
+    for (const bad of ["\u001b[2J", "\u200b", "\r\nX-Injected: 1", "\u2026"]) {
       let requests = 0
       const url = server(() => {
         requests++

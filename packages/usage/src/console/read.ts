@@ -5,7 +5,7 @@
  */
 import type { ZenBilling } from "../billing.ts"
 import { UsageError, cookieSecrets } from "../errors.ts"
-import { DEFAULT_TIMEOUT_MS, type FetchLike, trimBase } from "../http.ts"
+import { DEFAULT_TIMEOUT_MS, type FetchLike, UNSENDABLE, trimBase } from "../http.ts"
 import { WORKSPACE_ID, fetchZenBilling } from "../zen.ts"
 import { type ConsoleContext, getConsoleJson } from "./client.ts"
 import { sessionCookies } from "./cookies.ts"
@@ -68,10 +68,10 @@ export async function readZenUsage(options: ReadZenUsageOptions): Promise<ZenUsa
   const cookies = apiKey ? { console: undefined, legacy: undefined } : sessionCookies(raw)
   // Said here, before any request, rather than as the HTTP client's "invalid header value" (network)
   // or the server's 400 (http_error), neither of which says what to fix.
-  if ([cookies.console, cookies.legacy].some((c) => c !== undefined && /[\p{Cc}\p{Cf}]/u.test(c))) {
+  if ([cookies.console, cookies.legacy].some((c) => c !== undefined && UNSENDABLE.test(c))) {
     throw new UsageError(
       "bad_args",
-      "a session cookie contains a control or invisible character (an escape, a NUL, a zero-width space) that no HTTP request can carry: copy the cookie's value again, and keep only name=value pairs separated by `; ` or line breaks",
+      "a session cookie contains a control or invisible character (an escape, a NUL, a zero-width space), or one past Latin-1 (a curly quote, a dash), that no HTTP request can carry: copy the cookie's value again, and keep only name=value pairs separated by `; ` or line breaks",
       { secrets },
     )
   }
