@@ -199,13 +199,15 @@ for (const runtime of ["node", "bun"] as const) {
         { url: `http://127.0.0.1:${closedPort}/zen/v1/chat/completions`, method: "POST", headers: { "content-type": "application/json" }, body: chatBody("big-pickle", true) },
         // A GET with a body: fetch refuses to build it, nothing is sent, nothing about the gateway to record.
         { url: `${sim.zenBaseURL}/chat/completions`, method: "GET", headers: { authorization: "Bearer public", ...session() }, body: chatBody("big-pickle", false) },
+        // A provider's rate limit: waiting helps, so it is never marked.
+        { url: `${sim.zenBaseURL}/chat/completions`, method: "POST", headers: { authorization: `Bearer ${PAID}`, "content-type": "application/json", ...session() }, body: chatBody("gpt-5.1", false) },
       ]
       sim.reset()
       const plain = await host(runtime, FETCH_HOST, plan)
       sim.reset()
       const marking = await host(runtime, FETCH_HOST, plan, { env: { PAWWORK_MARK_QUOTA_REFUSALS: "1" } })
       for (const run of [plain, marking]) {
-        expect(run.results.map((r) => r.status ?? r.error)).toEqual([200, 429, 200, "TypeError", "TypeError"])
+        expect(run.results.map((r) => r.status ?? r.error)).toEqual([200, 429, 200, "TypeError", "TypeError", 429])
         expect(run.stderr).toBe("")
         // A 200 is read in the background, after the host has its answer: its record may come after the next request's.
         const found = (await records(run.install)).sort((a, b) => a.kind.localeCompare(b.kind))
@@ -213,6 +215,7 @@ for (const runtime of ["node", "bun"] as const) {
           ["free_usage_limit", "public", "opencode", 429],
           ["go_usage_limit", "host", "opencode-go", 200],
           ["network", "none", "opencode", null],
+          ["rate_limit", "host", "opencode", 429],
         ])
         // The simulator's clock is 50,223 s before midnight; the host's record is dated by the host's own clock.
         expect(found[0]!.retryAfterRaw).toBe("50223")
@@ -225,7 +228,7 @@ for (const runtime of ["node", "bun"] as const) {
       expect(marking.results[1].headers["x-should-retry"]).toBe("false")
       expect(marking.results[1].body).toBe(plain.results[1].body)
       expect(marking.results[1].headers["retry-after"]).toBe(plain.results[1].headers["retry-after"])
-      for (const i of [0, 2]) expect(marking.results[i].headers["x-should-retry"]).toBeUndefined()
+      for (const i of [0, 2, 5]) expect(marking.results[i].headers["x-should-retry"]).toBeUndefined()
       // The 200 carrying an error is the host's to read, as it came.
       expect(JSON.parse(Buffer.from(plain.results[2].body, "base64").toString()).error.type).toBe("GoUsageLimitError")
     }, 60_000)
