@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test"
-import { ProbeRelay } from "../../opencode/src/probe"
+import { ProbeRelay, ProbeTarget } from "../../opencode/src/probe"
+import { leakedFragments } from "../../opencode/test/fixture/leaks"
 import { harness, type Harness } from "./helpers"
 
 /**
@@ -38,6 +39,22 @@ describe("probe --relay", () => {
     expect(chats.every((r) => !Object.keys(r.headers).some((k) => k.toLowerCase() === "x-pawwork-install"))).toBe(true)
     expect(chats.every((r) => /^ses_[0-9a-f]{12}[0-9A-Za-z]{14}$/.test(r.headers["x-opencode-session"] ?? ""))).toBe(true)
     expect(ProbeRelay.render(report)).toContain("Verdict: separate")
+  })
+
+  test("a relay URL with credentials or a query is refused under its own flag, without echoing them", () => {
+    for (const given of ["http://user:Sekr1tPassw0rd@127.0.0.1:8787/v1", "http://127.0.0.1:8787/v1?token=Tok3nValue99"]) {
+      let message = ""
+      try {
+        ProbeRelay.relayBaseURL(given)
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toStartWith('--relay "http://')
+      expect(message).toContain("must not carry credentials, a query or a fragment")
+      expect(leakedFragments(message, { password: "Sekr1tPassw0rd", token: "Tok3nValue99" })).toEqual([])
+    }
+    // The gateway probe's --base-url names the URL the same way.
+    expect(() => ProbeTarget.parse("http://user:Sekr1tPassw0rd@127.0.0.1:4096")).toThrow(/^--base-url "http:\/\/…@127\.0\.0\.1:4096\/" must not carry credentials/)
   })
 
   test("a relay whose per-network ceiling binds first is reported as inconclusive, not as separate", async () => {

@@ -122,15 +122,17 @@ export async function relay(options: RelayOptions): Promise<RelayReport> {
 }
 
 /** `http://host:8787` → `http://host:8787/v1`; a URL already ending in /v1 is kept. */
+const RELAY_FLAG = { name: "--relay", example: "Give the relay's base URL, as in opencode.json, for example http://127.0.0.1:8787/v1." }
+
 export function relayBaseURL(given: string): string {
   let url: URL
   try {
     url = new URL(given)
   } catch {
-    throw new Target.InvalidTargetError(given, "is not a URL")
+    throw new Target.InvalidTargetError(given, "is not a URL", RELAY_FLAG)
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Target.InvalidTargetError(given, "is not an http(s) URL")
-  if (url.username || url.password || url.search || url.hash) throw new Target.InvalidTargetError(given, "must not carry credentials, a query or a fragment")
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Target.InvalidTargetError(given, "is not an http(s) URL", RELAY_FLAG)
+  if (url.username || url.password || url.search || url.hash) throw new Target.InvalidTargetError(given, "must not carry credentials, a query or a fragment", RELAY_FLAG)
   const path = url.pathname.replace(/\/+$/, "")
   return url.origin + (path.endsWith("/v1") ? path : `${path}/v1`)
 }

@@ -15,10 +15,21 @@ export const REAL_QUOTA_FLAG = "--i-understand-this-spends-real-quota"
 
 export class InvalidTargetError extends RuntimeError {
   readonly code = "usage"
-  constructor(readonly given: string, problem: string) {
-    super(`--base-url ${JSON.stringify(given.slice(0, 200))} ${problem}. Give the gateway's origin, for example http://127.0.0.1:4096 or https://opencode.ai.`)
+  constructor(
+    readonly given: string,
+    problem: string,
+    flag: { name: string; example: string } = { name: "--base-url", example: "Give the gateway's origin, for example http://127.0.0.1:4096 or https://opencode.ai." },
+  ) {
+    super(`${flag.name} ${JSON.stringify(shown(given))} ${problem}. ${flag.example}`)
     this.name = "InvalidTargetError"
   }
+}
+
+// The URL as the error names it: a password or token in it must not reach the terminal.
+function shown(given: string): string {
+  if (!URL.canParse(given)) return given.slice(0, 200)
+  const u = new URL(given)
+  return `${u.protocol}//${u.username || u.password ? "…@" : ""}${u.host}${u.pathname}${u.search ? "?…" : ""}${u.hash ? "#…" : ""}`.slice(0, 200)
 }
 
 /**
