@@ -32,6 +32,7 @@ beforeAll(async () => {
         { endpoint: "zen", model: "gpt-5.1", status: 429, type: "FreeUsageLimitError", stall: "silence", count: -1 },
         { endpoint: "zen", model: "qwen3-coder", status: 502, source: "edge", kind: "raw", body: "<html>" + "x".repeat(1024 * 1024) + "</html>", count: -1 },
         { endpoint: "zen", model: "claude-sonnet-4-5", status: 200, stall: "silence", count: -1 },
+        { endpoint: "zen", model: "minimax-m2.5-free", status: 200, stall: "no-answer", count: -1 },
       ],
     },
   })
@@ -232,6 +233,17 @@ describe("what the host gets", () => {
     await layered(url, { ...init, signal: controller.signal }).catch(() => {})
     await layered.flush()
     expect(written).toEqual([])
+  })
+
+  test("a host's own deadline (an abort with a TimeoutError reason) is a failure, recorded", async () => {
+    const made = await install()
+    const { layered, written } = layer(made)
+    const [url, init] = chat("minimax-m2.5-free")
+    // The simulator never answers; the host gives up after 20 ms.
+    const seen = await layered(url, { ...init, signal: AbortSignal.timeout(20) }).catch((e) => e)
+    expect(seen.name).toBe("TimeoutError")
+    await layered.flush()
+    expect(written.map((e) => [(e as Failure).kind, e.authSource])).toEqual([["network", "public"]])
   })
 
   test("a fault inside the layer: the answer is untouched and stderr gets one line for any number of them", async () => {
