@@ -196,7 +196,13 @@ describe("each console error has its code", () => {
     const down = consoleServer({ "/console/api/usage/summary": () => new Response("upstream timeout", { status: 500 }) })
     expect((await expectCodeAsync(readZenUsage({ baseURL: down.url, cookie: JAR }), "http_error")).status).toBe(500)
     const drift = consoleServer({ "/console/api/billing/status": () => new Response(body("drift-billing-renamed")) })
-    expect((await expectCodeAsync(readZenUsage({ baseURL: drift.url, cookie: JAR }), "parse_failed")).message).toContain("balanceMicroCents")
+    const e = await expectCodeAsync(readZenUsage({ baseURL: drift.url, cookie: JAR }), "parse_failed")
+    expect(e.message).toContain('field "balanceMicroCents"')
+    // What happened to the answer, and what to do: drift is reported, not retried.
+    expect(e.message).toContain("The console API changed")
+    expect(e.message).toContain("Reporting parser drift")
+    const orgs = consoleServer({ "/console/api/orgs": () => new Response(body("drift-orgs-id-renamed")) })
+    expect((await expectCodeAsync(readZenUsage({ baseURL: orgs.url, cookie: JAR }), "parse_failed")).message).toContain("Reporting parser drift")
   })
 
   test("hostile bodies: oversized, deeply nested, never finished: an error, never a crash or a hang", async () => {

@@ -94,9 +94,9 @@ export async function readZenUsage(options: ReadZenUsageOptions): Promise<ZenUsa
   const org = await chooseOrg(ctx, options.org)
   const orgID = org.id
   const [billing, go, summary] = await Promise.allSettled([
-    getConsoleJson(ctx, CONSOLE_PATHS.billing, orgID).then(parseBillingStatus),
-    getConsoleJson(ctx, CONSOLE_PATHS.go, orgID).then(parseGoStatus),
-    getConsoleJson(ctx, CONSOLE_PATHS.summary, orgID).then(parseUsageSummary),
+    getConsoleJson(ctx, CONSOLE_PATHS.billing, orgID).then(drifted(parseBillingStatus, secrets)),
+    getConsoleJson(ctx, CONSOLE_PATHS.go, orgID).then(drifted(parseGoStatus, secrets)),
+    getConsoleJson(ctx, CONSOLE_PATHS.summary, orgID).then(drifted(parseUsageSummary, secrets)),
   ])
   // All three or nothing: a half-read answer could pass for a whole one. The first failure, in the
   // order a person reads the answer, is the one reported.
@@ -135,15 +135,31 @@ export async function readZenUsage(options: ReadZenUsageOptions): Promise<ZenUsa
   return answer
 }
 
+/** A console body that drifted: the parser names the field; this adds what that means and what to do. */
+function drifted<T>(parse: (body: unknown) => T, secrets: readonly (string | undefined)[]): (body: unknown) => T {
+  return (body) => {
+    try {
+      return parse(body)
+    } catch (e) {
+      if (!(e instanceof UsageError) || e.code !== "parse_failed") throw e
+      throw new UsageError(
+        "parse_failed",
+        `${e.message}. The console API changed, so nothing is shown rather than a wrong figure: report it with this message (packages/usage/README.md, "Reporting parser drift")`,
+        { secrets },
+      )
+    }
+  }
+}
+
 /** The org to read: the one given, else the account's only one (a key's own org). */
 async function chooseOrg(ctx: ConsoleContext, given: string | undefined): Promise<Org & { source: string }> {
   if (given !== undefined) return { id: given, name: null, source: "--org" }
   if (ctx.auth.kind === "bearer") {
     // A service-account key belongs to one org, which the console reports without x-org-id.
-    const current = parseCurrentOrg(await getConsoleJson(ctx, CONSOLE_PATHS.currentOrg))
+    const current = drifted(parseCurrentOrg, ctx.secrets)(await getConsoleJson(ctx, CONSOLE_PATHS.currentOrg))
     return { id: current.id, name: current.name, source: CONSOLE_PATHS.currentOrg }
   }
-  const orgs = parseOrgs(await getConsoleJson(ctx, CONSOLE_PATHS.orgs))
+  const orgs = drifted(parseOrgs, ctx.secrets)(await getConsoleJson(ctx, CONSOLE_PATHS.orgs))
   const only = orgs[0]
   if (orgs.length === 1 && only) return { ...only, source: CONSOLE_PATHS.orgs }
   if (orgs.length === 0) {
