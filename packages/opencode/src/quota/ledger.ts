@@ -121,8 +121,13 @@ export function filePath(env: Paths.Env = process.env) {
 
 /** "2026-11-21" for any moment of that UTC day. */
 export function utcDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10)
+  const start = Math.floor(at / DAY_MS) * DAY_MS
+  if (start !== lastDay.start) lastDay = { start, key: new Date(start).toISOString().slice(0, 10) }
+  return lastDay.key
 }
+const DAY_MS = 86_400_000
+// Every request of a day asks for the same key: it is made once a day.
+let lastDay = { start: NaN, key: "" }
 
 export const rowKey = (e: Pick<Event, "providerID" | "modelID" | "authSource">) => `${e.providerID}/${e.modelID} ${e.authSource}`
 export const refusalKey = (providerID: string, authSource: string, kind: string) => `${providerID} ${authSource} ${kind}`
@@ -130,36 +135,73 @@ export const answeredKey = (providerID: string, authSource: string) => `${provid
 
 /** Adds one event to `ledger` (in place). Pure apart from that: the caller decides when it is written. */
 export function apply(ledger: File, event: Event) {
-  const day = (ledger.days[utcDay(event.at)] ??= {})
-  let key = rowKey(event)
-  let modelID = event.modelID
-  if (!day[key] && Object.keys(day).length >= MAX_ROWS_PER_DAY) {
-    modelID = OTHER_MODEL
-    key = rowKey({ ...event, modelID })
-  }
-  const row = (day[key] ??= { providerID: event.providerID, modelID, authSource: event.authSource, sent: 0, answered: 0, failed: {} })
+  const row = rowOf(ledger, utcDay(event.at), event)
   row.sent++
-  const iso = new Date(event.at).toISOString()
   if (event.outcome === "answered") {
     row.answered++
+    const iso = isoOf(event.at)
     const k = answeredKey(event.providerID, event.authSource)
-    if (!ledger.lastAnswered[k] || ledger.lastAnswered[k].at <= iso)
-      ledger.lastAnswered[k] = { providerID: event.providerID, modelID: event.modelID, authSource: event.authSource, at: iso }
+    const last = ledger.lastAnswered[k]
+    if (!last || last.at <= iso) ledger.lastAnswered[k] = { providerID: event.providerID, modelID: event.modelID, authSource: event.authSource, at: iso }
     return
   }
-  if (row.failed[event.kind] !== undefined || Object.keys(row.failed).length < 64) row.failed[event.kind] = (row.failed[event.kind] ?? 0) + 1
+  countFailure(row, event.kind, 1)
   if (!isQuotaKind(event.kind)) return
-  const k = refusalKey(event.providerID, event.authSource, event.kind)
-  if (ledger.lastRefusals[k] && ledger.lastRefusals[k].at > iso) return
-  ledger.lastRefusals[k] = {
+  refused(ledger, {
     providerID: event.providerID,
     modelID: event.modelID,
     authSource: event.authSource,
     kind: event.kind,
-    at: iso,
+    at: isoOf(event.at),
     resetAt: event.resetAt,
     limitName: event.limitName,
+  })
+}
+
+/**
+ * Adds everything `from` holds to `into` (in place): counts are summed, the later of two refusals
+ * or answers is kept, notes appended. How a batch of in-memory counts joins the file's.
+ */
+export function merge(into: File, from: File) {
+  for (const [day, rows] of Object.entries(from.days)) {
+    for (const row of Object.values(rows)) {
+      const target = rowOf(into, day, row)
+      target.sent += row.sent
+      target.answered += row.answered
+      for (const [kind, n] of Object.entries(row.failed)) countFailure(target, kind, n)
+    }
   }
+  for (const r of Object.values(from.lastRefusals)) refused(into, r)
+  for (const [k, a] of Object.entries(from.lastAnswered)) if (!into.lastAnswered[k] || into.lastAnswered[k].at <= a.at) into.lastAnswered[k] = a
+  into.notes.push(...from.notes)
+}
+
+/** The row of a day for this provider/model/auth source, made if new; past the day's cap, the `(other)` row. */
+function rowOf(ledger: File, day: string, e: Pick<Row, "providerID" | "modelID" | "authSource">): Row {
+  const rows = (ledger.days[day] ??= {})
+  const key = rowKey(e)
+  const found = rows[key]
+  if (found) return found
+  const modelID = Object.keys(rows).length >= MAX_ROWS_PER_DAY ? OTHER_MODEL : e.modelID
+  const k = modelID === e.modelID ? key : rowKey({ ...e, modelID })
+  return (rows[k] ??= { providerID: e.providerID, modelID, authSource: e.authSource, sent: 0, answered: 0, failed: {} })
+}
+
+function countFailure(row: Row, kind: string, n: number) {
+  if (row.failed[kind] !== undefined || Object.keys(row.failed).length < 64) row.failed[kind] = (row.failed[kind] ?? 0) + n
+}
+
+function refused(ledger: File, r: Refusal) {
+  const k = refusalKey(r.providerID, r.authSource, r.kind)
+  const last = ledger.lastRefusals[k]
+  if (!last || last.at <= r.at) ledger.lastRefusals[k] = r
+}
+
+// The same second comes up for every request of a burst: its ISO form is made once.
+let lastIso: { ms: number; iso: string } = { ms: NaN, iso: "" }
+function isoOf(ms: number) {
+  if (lastIso.ms !== ms) lastIso = { ms, iso: new Date(ms).toISOString() }
+  return lastIso.iso
 }
 
 /** Drops days older than KEEP_DAYS before `now` and the oldest refusals past the cap. */
@@ -231,10 +273,11 @@ export async function ensureDir(dir: string) {
 export const LOCK_WAIT_MS = 2_000
 
 /**
- * Adds `events` to the ledger file, under its lock: read, add, prune, write atomically (0600). A
- * damaged file is moved aside and replaced by a fresh ledger that says so.
+ * Adds `counts` (a ledger of what happened since the last write) to the ledger file, under its
+ * lock: read, merge, prune, write atomically (0600). A damaged file is moved aside and replaced by
+ * a fresh ledger that says so.
  */
-export async function add(file: string, events: readonly Event[], now: number, lockWaitMs = LOCK_WAIT_MS) {
+export async function add(file: string, counts: File, now: number, lockWaitMs = LOCK_WAIT_MS) {
   await ensureDir(path.dirname(file))
   await withLock(
     `${file}.lock`,
@@ -247,7 +290,7 @@ export async function add(file: string, events: readonly Event[], now: number, l
           text: `The ledger could not be read (${damaged}) and was replaced; its earlier counts are lost. The damaged copy is ${DAMAGED_NAME}.`,
         })
       }
-      for (const event of events) apply(ledger, event)
+      merge(ledger, counts)
       prune(ledger, now)
       await AtomicFile.write(file, JSON.stringify(ledger) + "\n")
     },

