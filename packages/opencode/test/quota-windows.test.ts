@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test"
 import fs from "node:fs/promises"
 import os from "node:os"
 import path from "node:path"
-import { QuotaAlerts, QuotaLedger, QuotaWindows } from "../src/quota"
+import { QuotaAlerts, QuotaLedger, QuotaRecorder, QuotaWindows } from "../src/quota"
 
 /** The pure parts of the quota module: thresholds, the blocking window, pace, period keys; and the O_EXCL marker. */
 
@@ -111,5 +111,46 @@ describe("ledger bounds", () => {
   test("a ledger of another shape reads as damaged, naming where", () => {
     expect(QuotaLedger.parse("[]").damaged).toContain("(top level)")
     expect(QuotaLedger.parse('{"version":1,"days":{"x":{}},"lastRefusals":{},"lastAnswered":{},"notes":[]}').damaged).toContain("days.x")
+  })
+})
+
+describe("recorder", () => {
+  const roots: string[] = []
+  afterAll(() => Promise.all(roots.map((r) => fs.rm(r, { recursive: true, force: true }))))
+  const event = (at: number): QuotaLedger.Event => ({ at, providerID: "opencode", modelID: "big-pickle", authSource: "public", outcome: "answered" })
+
+  test("a burst past FOLD_AT is counted in full and held as counts, not events", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-recorder-"))
+    roots.push(root)
+    const file = path.join(root, "quota", QuotaLedger.FILE_NAME)
+    const recorder = new QuotaRecorder.Recorder({ file, now: () => NOW, delayMs: 60_000 })
+    for (let i = 0; i < QuotaRecorder.FOLD_AT * 2 + 7; i++) recorder.record(event(NOW + i))
+    await recorder.flush()
+    const { ledger } = await QuotaLedger.read(file)
+    expect(ledger.days["2026-11-21"]?.["opencode/big-pickle public"]).toMatchObject({ sent: QuotaRecorder.FOLD_AT * 2 + 7, answered: QuotaRecorder.FOLD_AT * 2 + 7 })
+    expect(recorder.dropped).toBe(0)
+  })
+
+  test("while another process holds the ledger the counts are kept, reported once, and written after", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-recorder-"))
+    roots.push(root)
+    const file = path.join(root, "quota", QuotaLedger.FILE_NAME)
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    // A live holder: this process's own pid, fresh, so the lock is never taken for stale.
+    await fs.writeFile(`${file}.lock`, `${process.pid} ${new Date().toISOString()}\n`)
+    const said: string[] = []
+    const recorder = new QuotaRecorder.Recorder({ file, now: () => NOW, delayMs: 60_000, lockWaitMs: 50, onError: (m) => said.push(m) })
+    for (let i = 0; i < 3; i++) recorder.record(event(NOW))
+    await recorder.flush()
+    recorder.record(event(NOW))
+    await recorder.flush()
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain("timed out waiting")
+    expect(await fs.exists(file)).toBe(false)
+    await fs.rm(`${file}.lock`)
+    recorder.record(event(NOW))
+    await recorder.flush()
+    expect((await QuotaLedger.read(file)).ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(5)
+    expect(recorder.dropped).toBe(0)
   })
 })

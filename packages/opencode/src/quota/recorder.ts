@@ -21,6 +21,8 @@ export interface Options {
   /** Told once per recorder, the first time the ledger cannot be written. */
   onError?: (message: string) => void
   delayMs?: number
+  /** How long a write waits for another process's (Ledger.LOCK_WAIT_MS). */
+  lockWaitMs?: number
 }
 
 export class Recorder {
@@ -37,12 +39,14 @@ export class Recorder {
   private readonly now: () => number
   private readonly onError: (message: string) => void
   private readonly delayMs: number
+  private readonly lockWaitMs: number | undefined
 
   constructor(options: Options) {
     this.file = options.file
     this.now = options.now ?? Date.now
     this.onError = options.onError ?? ((message) => void process.stderr.write(message + "\n"))
     this.delayMs = options.delayMs ?? FLUSH_DELAY_MS
+    this.lockWaitMs = options.lockWaitMs
   }
 
   get dropped() {
@@ -98,7 +102,7 @@ export class Recorder {
         this.pending = Ledger.empty()
         this.pendingEvents = 0
         try {
-          await Ledger.add(this.file, batch, this.now())
+          await Ledger.add(this.file, batch, this.now(), this.lockWaitMs)
         } catch (error) {
           // Another process holds the ledger for longer than expected: keep the counts for the next try.
           if (error instanceof LockTimeoutError) {
