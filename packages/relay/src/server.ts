@@ -132,7 +132,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       url: upstreamURL,
       key,
       secrets,
-      body,
+      body: parsed.forwarded,
       headers: request.headers,
       stream: parsed.stream,
       firstByteTimeoutMs: config.upstream.firstByteTimeoutMs,
@@ -260,13 +260,18 @@ async function readBounded(request: Request, max: number): Promise<Uint8Array | 
   return out
 }
 
-function parseChat(body: Uint8Array): { model: string; stream: boolean } | null {
+/**
+ * The model and stream flag, and the body to forward: the parsed request written out again, so the
+ * upstream reads the very model that was checked. Forwarding the bytes as sent would let a body
+ * with two "model" keys pass the check with one and reach an upstream whose parser keeps the other.
+ */
+function parseChat(body: Uint8Array): { model: string; stream: boolean; forwarded: Uint8Array } | null {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(body))
     if (typeof value !== "object" || value === null || Array.isArray(value)) return null
     const { model, stream } = value as Record<string, unknown>
     if (typeof model !== "string" || !model) return null
-    return { model, stream: stream === true }
+    return { model, stream: stream === true, forwarded: new TextEncoder().encode(JSON.stringify(value)) }
   } catch {
     return null
   }

@@ -97,6 +97,35 @@ describe("relay: forwarding", () => {
   })
 })
 
+describe("relay: the model allowlist", () => {
+  test("a body with two model keys reaches the upstream with the one that was checked, and only it", async () => {
+    // An upstream that records the raw bytes it is sent (the simulator parses them as the relay does, last key wins).
+    const bodies: string[] = []
+    const upstream = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        bodies.push(await request.text())
+        return Response.json({ id: "x", object: "chat.completion", choices: [] })
+      },
+    })
+    try {
+      const relay = await h.start({ upstream: { baseURL: `http://127.0.0.1:${upstream.port}/v1`, keyEnv: "RELAY_TEST_KEY" } })
+      const response = await fetch(`${relay.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-pawwork-install": installToken() },
+        body: '{"model":"gpt-5.1-codex-max","model":"big-pickle","messages":[{"role":"user","content":"hi"}]}',
+      })
+      expect(response.status).toBe(200)
+      expect(bodies.length).toBe(1)
+      expect(bodies[0]).not.toContain("gpt-5.1-codex-max")
+      expect(JSON.parse(bodies[0]!)).toEqual({ model: "big-pickle", messages: [{ role: "user", content: "hi" }] })
+    } finally {
+      upstream.stop(true)
+    }
+  })
+})
+
 describe("relay: allowances", () => {
   test("an install is served exactly its daily allowance, then refused with InstallLimitError until the reset", async () => {
     const relay = await h.start({ limits: { installDailyRequests: 3 } })
