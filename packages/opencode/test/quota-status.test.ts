@@ -247,6 +247,7 @@ describe("status: OpenCode Go and keys", () => {
     const r = await report(made.env)
     expect(r.go).toMatchObject({ subscribed: false, windows: [], error: { code: "not_subscribed" } })
     expect(r.notes.join("\n")).toContain("has no OpenCode Go subscription")
+    expect(Waybar.parse(JSON.parse((await status(made.env, "--waybar")).stdout))).toMatchObject({ text: "Free 0 today", class: "ok" })
   })
 })
 

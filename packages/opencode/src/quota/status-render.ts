@@ -96,7 +96,9 @@ export function waybar(report: StatusReport): Waybar {
   const top = go.windows.reduce<(typeof go.windows)[number] | undefined>((a, w) => (!a || w.percent > a.percent ? w : a), undefined)
   const percentage = Math.max(0, Math.min(100, Math.round(top?.percent ?? 0)))
   const parts: string[] = []
-  if (go.configured) parts.push(go.blocking ? `Go ${LABEL[go.blocking]} blocked` : top ? `Go ${percentage}%` : "Go ?")
+  // A key without Go has no windows to show: nothing to put in a bar.
+  const watching = go.configured && go.subscribed !== false
+  if (watching) parts.push(go.blocking ? `Go ${LABEL[go.blocking]} blocked` : top ? `Go ${percentage}%` : "Go ?")
   if (free.inUse) {
     const limited = free.lastRefusal?.limitedNow === true
     parts.push(free.gate.state === "refused" ? "Free refused" : limited ? "Free limit reached" : `Free ${free.today.sent} today`)
@@ -104,7 +106,7 @@ export function waybar(report: StatusReport): Waybar {
   const blocked = go.blocking !== null || (free.inUse && (free.lastRefusal?.limitedNow === true || free.gate.state === "refused"))
   const cls: Waybar["class"] = blocked
     ? "blocked"
-    : go.configured && !top
+    : watching && !top
       ? "unknown"
       : percentage >= 95
         ? "critical"
