@@ -326,6 +326,8 @@ test("register.mjs is one self-contained file: Node built-ins only, none of the 
   const imports = [...new Set([...text.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]!))]
   expect(imports.length).toBeGreaterThan(0)
   for (const name of imports) expect(name).toStartWith("node:")
+  // Runs under Node as it is: nothing of Bun's own API (a contended lock called Bun.sleep: "Bun is not defined").
+  expect(text.match(/\bBun\.\w+/g) ?? []).toEqual([])
   // Strings that minifying keeps and that only the CLI, the demo, the simulator or the SDK's request code hold.
   for (const marker of ["Usage: cli", "Support bundle written", "PawWork OpenCode runtime demo", "/__sim/", "streamText"]) expect(text).not.toContain(marker)
   // Today about 215 KiB (zod, the classifier, the diagnostics writer): a jump means a new dependency came along.

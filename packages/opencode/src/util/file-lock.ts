@@ -1,4 +1,5 @@
 import fs from "node:fs/promises"
+import { setTimeout as sleep } from "node:timers/promises"
 import * as ReadFile from "./read-file"
 
 /** A lock this old whose holder process is gone was left by a crash. */
@@ -32,7 +33,8 @@ export async function withLock<T>(lockFile: string, body: () => Promise<T>, opti
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
       if (await breakIfStale(lockFile)) continue
       if (Date.now() > deadline) throw new LockTimeoutError(lockFile)
-      await Bun.sleep(5 + Math.random() * 20)
+      // Not Bun.sleep: the fetch layer runs this under Node too (dist/register.mjs).
+      await sleep(5 + Math.random() * 20)
     }
   }
   try {
