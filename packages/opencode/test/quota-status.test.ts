@@ -402,3 +402,33 @@ describe("status: credentials in base URLs", () => {
     expect(out).toContain(`"baseURL": "${sim.zenBaseURL}"`)
   })
 })
+
+describe("status: a hostile usage API", () => {
+  test("control characters and absurd percents are parsed, bounded and printed safely", async () => {
+    sim.clock.set(START)
+    const window = (status: string, percent: number) => ({ status, percent, resetsAt: "2026-11-21T15:00:00Z" })
+    const hostile = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        Response.json({
+          workspaceID: "wrk_\u001b]0;owned\u0007x",
+          usage: { rolling: window("\u001b[31mrate-limited\u202e", 1e300), weekly: window("ok", -5), monthly: window("x".repeat(10_000), 42) },
+        }),
+    })
+    try {
+      const made = await install({ provider: { "opencode-go": { options: { baseURL: `http://127.0.0.1:${hostile.port}/zen/go/v1` } } } })
+      await Auth.set("opencode-go", { type: "api", key: GO_KEY }, made.env)
+      const json = await status(made.env, "--json", "--refresh")
+      const r = StatusReport.parse(JSON.parse(json.stdout))
+      expect(r.go.windows.map((w) => w.percent)).toEqual([1000, 0, 42])
+      expect(r.go.windows[2]!.status.length).toBeLessThanOrEqual(32)
+      const human = (await status(made.env)).stdout
+      const bar = (await status(made.env, "--waybar")).stdout
+      for (const out of [json.stdout, human, bar]) expect(out).not.toMatch(/[\u001b\u0007\u202e]/)
+      expect(Waybar.parse(JSON.parse(bar)).percentage).toBe(100)
+    } finally {
+      hostile.stop(true)
+    }
+  })
+})
