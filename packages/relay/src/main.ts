@@ -3,7 +3,7 @@
 import { readFile, stat } from "node:fs/promises"
 import { applyOverrides, CliUsageError, parseCliArgs, USAGE } from "./cli-args"
 import { parseConfig, RelayConfigError } from "./config"
-import { MissingUpstreamKeyError, startRelay } from "./server"
+import { InvalidUpstreamKeyError, MissingUpstreamKeyError, startRelay } from "./server"
 
 const EXIT_USAGE = 2
 
@@ -85,7 +85,7 @@ async function main(argv: string[]) {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof CliUsageError) console.error(`relay: ${error.message}\n\n${USAGE}`)
-  else if (error instanceof ConfigFileError || error instanceof MissingUpstreamKeyError) console.error(`relay: ${error.message}`)
+  else if (error instanceof ConfigFileError || error instanceof MissingUpstreamKeyError || error instanceof InvalidUpstreamKeyError) console.error(`relay: ${error.message}`)
   else {
     console.error(`relay: could not start: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)

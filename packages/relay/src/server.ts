@@ -40,6 +40,10 @@ export class MissingUpstreamKeyError extends Error {
   override readonly name = "MissingUpstreamKeyError"
 }
 
+export class InvalidUpstreamKeyError extends Error {
+  override readonly name = "InvalidUpstreamKeyError"
+}
+
 /** The token shape the runtime mints: `pwi_` + 32 random bytes in base64url. */
 export const INSTALL_TOKEN = /^pwi_[A-Za-z0-9_-]{43}$/
 const INSTALL_HEADER = "x-pawwork-install"
@@ -52,6 +56,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const config = parseConfig(options.config)
   const key = (options.upstreamKey ?? process.env[config.upstream.keyEnv] ?? "").trim()
   if (!key) throw new MissingUpstreamKeyError(`The upstream key is missing: set the environment variable ${config.upstream.keyEnv} (upstream.keyEnv) to the gateway API key the relay should use.`)
+  // Such a key cannot go in a header: every request would be counted, then fail inside the relay.
+  if (!/^[\x21-\x7e]+$/.test(key))
+    throw new InvalidUpstreamKeyError(
+      `The upstream key in ${config.upstream.keyEnv} has a space, control or non-ASCII character inside, which cannot be sent in a header: set it again to the key alone.`,
+    )
   const now = options.now ?? Date.now
   const metrics = new Metrics()
   const secrets = SecretSet.of([key])

@@ -134,6 +134,12 @@ describe("bun run relay", () => {
     const noKey = await run(["--config", EXAMPLE, "--redis-url", h.redis.url, "--port", "0"])
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toContain("set the environment variable PAWWORK_RELAY_UPSTREAM_KEY")
+    // A key with a line break inside is refused at the start, not counted and failed on every request; the key is not echoed.
+    const brokenKey = `sk-${crypto.randomUUID()}\n${crypto.randomUUID()}`
+    const broken = await run(["--config", EXAMPLE, "--redis-url", h.redis.url, "--port", "0"], { PAWWORK_RELAY_UPSTREAM_KEY: brokenKey })
+    expect(broken.code).toBe(2)
+    expect(broken.stderr).toContain("The upstream key in PAWWORK_RELAY_UPSTREAM_KEY has a space, control or non-ASCII character inside")
+    expect(leakedFragments(broken.stderr, { brokenKey })).toEqual([])
     const badFlag = await run(["--config", EXAMPLE, "--install-daily-requests", "lots"])
     expect(badFlag.code).toBe(2)
     expect(badFlag.stderr).toContain("--install-daily-requests takes a whole number")
