@@ -4,6 +4,7 @@ import fs from "node:fs/promises"
 import path from "node:path"
 import * as Identifier from "../src/id/id"
 import { FetchLayer, FetchLayerSettings, GatewayHosts } from "../src/integration"
+import * as IntegrationEntry from "@pawwork/opencode/integration"
 import type { Entry, Failure } from "../src/session/diagnostics"
 import { fingerprint } from "../src/util/fingerprint"
 import * as DiagnosticsFindings from "../src/session/diagnostics-findings"
@@ -71,6 +72,10 @@ const chat = (model: string, headers: Record<string, string> = {}, url = `${sim.
       body: JSON.stringify({ model, stream: false, messages: [{ role: "user", content: "hi" }] }),
     },
   ] as const
+
+test("the layer is an entry point of the package: @pawwork/opencode/integration", () => {
+  expect(IntegrationEntry.FetchLayer.wrapFetch).toBe(FetchLayer.wrapFetch)
+})
 
 describe("which requests are watched", () => {
   test("the host list: host names on any port, host:port on that port, bad entries named and ignored", () => {
