@@ -155,6 +155,28 @@ describe("the install header", () => {
     ])
   })
 
+  test("options fetch reads from a prototype (a class's getters) reach the gateway as the host made them, without the header", async () => {
+    const made = await install()
+    const { layered } = layer(made)
+    sim.reset()
+    const [url, init] = chat("big-pickle")
+    class Options {
+      get method() {
+        return init.method
+      }
+      get headers() {
+        return init.headers
+      }
+      get body() {
+        return init.body
+      }
+    }
+    const response = await layered(url, new Options() as RequestInit)
+    expect(response.status).toBe(200)
+    await response.text()
+    expect(sim.requests().map((r) => [r.method, r.headers["x-pawwork-install"]])).toEqual([["POST", undefined]])
+  })
+
   for (const [name, setup] of [
     ["PAWWORK_INSTALL_IDENTITY=0", async () => install({ PAWWORK_INSTALL_IDENTITY: "0" })],
     [

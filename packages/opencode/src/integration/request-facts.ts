@@ -30,6 +30,9 @@ export function headersOf(input: FetchInput, init: FetchInit): Headers {
 
 /** The same arguments with one more header (`name` in lower case); the host's own value wins when it set one. */
 export function withHeader(input: FetchInput, init: FetchInit, name: string, value: string): FetchInit | null {
+  // A copy keeps own properties only: what fetch would read from a prototype (a class's getters, a
+  // Request passed as init) would be lost, so such a request goes out as the host made it, unmarked.
+  if (init !== undefined && init !== null && !isPlainObject(init)) return null
   const own = init?.headers
   // A plain object (what SDKs pass) is extended as one, without building a Headers.
   if (typeof own === "object" && own !== null && !Array.isArray(own) && Object.getPrototypeOf(own) === Object.prototype) {
@@ -40,6 +43,11 @@ export function withHeader(input: FetchInput, init: FetchInit, name: string, val
   if (headers.has(name)) return null
   headers.set(name, value)
   return { ...init, headers }
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }
 
 /** The API key the request carries: `Authorization: Bearer <key>` (OpenAI shape) or `x-api-key` (Anthropic shape). */
