@@ -160,3 +160,18 @@ describe("a relay started while Redis is down", () => {
     expect(await h.redis.client.send("DBSIZE", [])).toBeGreaterThan(0)
   })
 })
+
+describe("fail-open memory starts from what Redis reported", () => {
+  test("an install already spent in Redis stays spent when Redis goes away", async () => {
+    const relay = await h.start({ limits: { installDailyRequests: 3, concurrentStreamsPerInstall: null }, redisPolicy: "fail-open" })
+    const spent = installToken()
+    for (let i = 0; i < 3; i++) expect((await chat(relay, { install: spent, ip: "198.51.100.40" })).status).toBe(200)
+    await h.redis.down()
+    const refused = await chat(relay, { install: spent, ip: "198.51.100.40" })
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as ErrorBody).error.type).toBe("InstallLimitError")
+    // Another install is served from memory meanwhile.
+    expect((await chat(relay, { ip: "198.51.100.40" })).status).toBe(200)
+    expect(relay.metrics.get("relay_fail_open_requests_total")).toBe(1)
+  })
+})
