@@ -3,11 +3,13 @@
  * a web page can hand a value back trimmed, percent-encoded, JSON-, JS- or HTML-escaped, or with a
  * zero-width character or a line break inserted, and comparing raw strings misses every one of those.
  * So both sides are brought to the same form: escapes decoded (nested up to MAX_ROUNDS layers deep,
- * so `%255C` or a `\u0041` inside a percent-encoded value are undone too), every character a reader
+ * so `%255C` or a `\u0041` inside a percent-encoded value are undone too) and every character a reader
  * cannot see or HTTP trims (whitespace, control, format and other default-ignorable characters)
- * dropped, and ASCII letters lower-cased. The text keeps a map from each character of the normalised
- * form back to the span of the original it came from, so a match is removed from the original,
- * escapes and inserted characters included. Linear in the length of the text.
+ * dropped. Case is kept: folding it would make every configured header value that names the product
+ * ("PawWork-OpenCode") remove "opencode" from the runtime's own advice and from diagnose's provider
+ * ids. The text keeps a map from each character of the normalised form back to the span of the
+ * original it came from, so a match is removed from the original, escapes and inserted characters
+ * included. Linear in the length of the text.
  */
 
 export interface Normalised {
@@ -34,9 +36,7 @@ export function normalise(input: string): Normalised {
     }
     current = next
   }
-  // Last, and ASCII only so every unit keeps its place: an echo may change a key's case (an error
-  // code built from it, a log that upper-cases), and case-folded it still tells most of the key.
-  return { text: current.text.replace(/[A-Z]+/g, (run) => run.toLowerCase()), start: current.start, end: current.end }
+  return { text: current.text, start: current.start, end: current.end }
 }
 
 interface Round extends Normalised {
