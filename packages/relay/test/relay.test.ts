@@ -143,6 +143,22 @@ describe("relay: allowances", () => {
     expect((await chat(relay)).status).toBe(200)
   })
 
+  test("the cost a stream reports replaces what was reserved for it", async () => {
+    // The simulator's gateway trailer reports a cost of 0: once each stream ends, its 0.25 reservation is given back.
+    const relay = await h.start({ limits: { installDailySpendUSD: 1, costEstimateUSD: 0.25 } })
+    const install = installToken()
+    const usage = async () =>
+      (await (await fetch(`${relay.url}/v1/usage`, { headers: { "x-pawwork-install": install } })).json()) as { spendUSD: { used: number }; concurrent: { used: number } }
+    for (let i = 0; i < 6; i++) {
+      const response = await chat(relay, { install, stream: true })
+      expect(response.status).toBe(200)
+      expect(await response.text()).toContain('"cost":"0"')
+      // The release (slot and spend in one script) runs once the answer has ended: wait for it.
+      for (let n = 0; n < 400 && (await usage()).concurrent.used !== 0; n++) await Bun.sleep(5)
+    }
+    expect((await usage()).spendUSD.used).toBe(0)
+  })
+
   test("GET /v1/usage tells an install what it has used and has left, and when it resets", async () => {
     const relay = await h.start({ limits: { installDailyRequests: 5 } })
     const install = installToken()
