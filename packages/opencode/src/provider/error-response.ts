@@ -29,7 +29,9 @@ export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
   const wrapped = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const response = await (base ?? globalThis.fetch)(input, init)
     if (!response.ok) return capped(response)
-    if (!(response.headers.get("content-type") ?? "").includes("json") || !isStreaming(init?.body)) return lineBounded(response, urlOf(input))
+    // Only a streaming request's answer is an event stream: a non-streamed JSON answer may be one long line.
+    if (!isStreaming(init?.body)) return response
+    if (!(response.headers.get("content-type") ?? "").includes("json")) return lineBounded(response, urlOf(input))
     const { text: body, truncated } = response.body ? await readBounded(response.body, MAX_BODY) : { text: "", truncated: false }
     if (truncated || isErrorBody(body)) {
       throw new APICallError({
