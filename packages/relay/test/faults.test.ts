@@ -175,3 +175,20 @@ describe("fail-open memory starts from what Redis reported", () => {
     expect(relay.metrics.get("relay_fail_open_requests_total")).toBe(1)
   })
 })
+
+describe("a Redis that stops answering", () => {
+  test("a command past redisTimeoutMs counts as Redis down for that request (fail-closed: 503), never a hang until Redis answers", async () => {
+    const relay = await h.start({ redisTimeoutMs: 100, redisPolicy: "fail-closed" })
+    expect((await chat(relay)).status).toBe(200) // scripts loaded, connection up
+    // Every command that may write (a script too) waits until the pause ends (20 s, or the UNPAUSE below): the relay must not.
+    await h.redis.client.send("CLIENT", ["PAUSE", "20000", "WRITE"])
+    try {
+      const response = await chat(relay)
+      expect(response.status).toBe(503)
+      expect(((await response.json()) as ErrorBody).error.type).toBe("RelayUnavailableError")
+      expect(relay.metrics.get("relay_redis_errors_total")).toBeGreaterThan(0)
+    } finally {
+      await h.redis.client.send("CLIENT", ["UNPAUSE"])
+    }
+  })
+})
