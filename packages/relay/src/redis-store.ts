@@ -98,6 +98,8 @@ export class RedisStore {
 
   private async send(command: string, args: string[]): Promise<unknown> {
     if (!this.client.connected) {
+      // Bun's client reconnects on its own without calling onclose, so the state is also read here.
+      this.mark(false)
       void this.reconnect()
       this.observer.error()
       throw new RedisDownError("Redis is not connected")
@@ -110,12 +112,15 @@ export class RedisStore {
     try {
       const reply = await Promise.race([this.client.send(command, args), deadline])
       this.observer.roundTrip((performance.now() - started) / 1000)
+      this.mark(true)
       return reply
     } catch (error) {
       if (isNoScript(error)) {
         this.observer.roundTrip((performance.now() - started) / 1000)
+        this.mark(true)
         throw error
       }
+      if (!this.client.connected) this.mark(false)
       this.observer.error()
       throw error instanceof RedisDownError ? error : new RedisDownError("Redis command failed", { cause: error })
     } finally {

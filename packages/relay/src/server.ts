@@ -196,6 +196,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           case "healthz":
             return Response.json({ status: "ok", redis: redis.connected ? "up" : "down", policy: config.redisPolicy })
           case "metrics":
+            // The connection as it is now, not as it was at the last request: an idle relay's outage shows too.
+            metrics.set("relay_redis_up", redis.connected ? 1 : 0)
             return new Response(metrics.text(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } })
         }
         count("other", "rejected")

@@ -192,3 +192,22 @@ describe("a Redis that stops answering", () => {
     }
   })
 })
+
+describe("Redis outages are visible", () => {
+  test("relay_redis_up drops to 0 and relay.redis.down is logged while Redis is away, and both come back", async () => {
+    const relay = await h.start()
+    expect((await chat(relay)).status).toBe(200)
+    const up = async () => /^relay_redis_up (\d)$/m.exec(await (await fetch(`${relay.url}/metrics`)).text())?.[1]
+    expect(await up()).toBe("1")
+    await h.redis.down()
+    expect((await chat(relay)).status).toBe(503)
+    expect(await up()).toBe("0")
+    expect(relay.metrics.get("relay_redis_up")).toBe(0)
+    expect(h.logs.filter((l) => l.includes('"event":"relay.redis.down"')).length).toBe(1)
+    await h.redis.up()
+    await until(() => redisUp(relay), "the relay to reconnect")
+    expect((await chat(relay)).status).toBe(200)
+    expect(await up()).toBe("1")
+    expect(h.logs.filter((l) => l.includes('"event":"relay.redis.up"')).length).toBe(2)
+  })
+})
