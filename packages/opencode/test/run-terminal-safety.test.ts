@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { startSimulator, type Simulator } from "@pawwork/zen-sim"
-import { runCli, type TestInstall } from "./fixture/install"
+import { makeInstall, runCli, type TestInstall } from "./fixture/install"
 import { simInstall } from "./fixture/sim-install"
 
 // `cli run` prints a model's answer as it streams, and the answer comes from a gateway, a relay or
@@ -40,4 +40,25 @@ test("--json keeps the answer exactly, with those characters escaped instead of 
   expect(out.code).toBe(0)
   expect(out.stdout).not.toMatch(UNSAFE)
   expect(JSON.parse(out.stdout).text).toBe(ANSWER)
+})
+
+test("models: names and ids from a shared opencode.json reach the terminal without escapes or bidi overrides", async () => {
+  const shared = await makeInstall()
+  try {
+    const name = "Evil \u202e\u001b]0;title\u0007 name"
+    await shared.writeConfig({
+      provider: {
+        mine: { npm: "@ai-sdk/openai-compatible", options: { baseURL: "http://127.0.0.1:9/v1", apiKey: "k" }, models: { "m\u001b[2J": { name } } },
+      },
+    })
+    const out = await runCli(["models"], shared.env)
+    expect(out.code).toBe(0)
+    expect(out.stdout).toContain("Evil")
+    expect(out.stdout).not.toMatch(UNSAFE)
+    const asJson = await runCli(["models", "--json"], shared.env)
+    expect(asJson.stdout).not.toMatch(UNSAFE)
+    expect(JSON.parse(asJson.stdout).map((m: { id: string }) => m.id)).toContain("mine/m\u001b[2J")
+  } finally {
+    await shared.cleanup()
+  }
 })
