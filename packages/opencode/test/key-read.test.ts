@@ -111,6 +111,14 @@ describe("keys with a control character inside are refused with a clear error", 
     expect((error as Error).message).toContain('The header "X-Relay-Key" configured for opencode in opencode.json')
   })
 
+  test("a configured header name that is no HTTP token is refused naming it, not left to fail as the provider's answer", async () => {
+    await install.writeConfig({ provider: { opencode: { options: { headers: { "X-Relay Key": plantedSecret("hdr") } } } } })
+    const error = await credential().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Provider.HeaderInvalidError)
+    expect((error as Error).message).toContain('The header "X-Relay Key" configured for opencode in opencode.json')
+    expect((error as Error).message).toContain("is not a valid header name")
+  })
+
   test("run: exit 1, the error on stderr and in --json, the key nowhere", async () => {
     const key = plantedSecret("run")
     // (A NUL cannot be passed in an environment variable at all.)

@@ -62,3 +62,18 @@ test("models: names and ids from a shared opencode.json reach the terminal witho
     await shared.cleanup()
   }
 })
+
+test("auth list: provider ids and types from a hand-edited auth.json without escapes or bidi overrides", async () => {
+  const edited = await makeInstall()
+  try {
+    await Bun.write(`${edited.dataDir}/auth.json`, JSON.stringify({ "ev\u001b]0;x\u0007il": { type: "api", key: "k.PLANTED.abcdefgh" }, "b\u202ead": { type: "\u001b[2Jzz" } }))
+    const out = await runCli(["auth", "list"], edited.env)
+    expect(out.code).toBe(0)
+    expect(out.stdout).toContain("il")
+    expect(out.stdout).not.toMatch(UNSAFE)
+    const asJson = await runCli(["auth", "list", "--json"], edited.env)
+    expect(asJson.stdout).not.toMatch(UNSAFE)
+  } finally {
+    await edited.cleanup()
+  }
+})

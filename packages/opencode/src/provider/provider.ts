@@ -117,7 +117,7 @@ export class HeaderInvalidError extends RuntimeError {
     readonly problem: string,
   ) {
     super(
-      `The header "${header}" configured for ${providerID} in opencode.json (provider.${providerID}.options.headers) ${problem}, which no HTTP request can carry. Fix its value and try again.`,
+      `The header "${header}" configured for ${providerID} in opencode.json (provider.${providerID}.options.headers) ${problem}, which no HTTP request can carry. Fix it and try again.`,
     )
     this.name = "HeaderInvalidError"
   }
@@ -308,11 +308,16 @@ function urlSecrets(raw: string): string[] {
   return out
 }
 
+// RFC 9110's token: what a header name may be.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
 // Header values go out as they are written (HTTP trims them): one with a control character inside
 // would only fail later, as an HTTP client's "invalid header value" naming neither file nor header.
 function checkHeaders(providerID: string, headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers ?? {})) {
+    // fetch refuses anything else as a name, as "Invalid header name" after the request is built.
+    if (!HEADER_NAME.test(name)) throw new HeaderInvalidError(providerID, name, "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)")
     const bad = KeyText.forbidden(value.trim())
     if (bad) throw new HeaderInvalidError(providerID, name, `contains ${bad}`)
     out[name] = value

@@ -1,6 +1,7 @@
 import * as Auth from "../../auth"
 import * as KeyText from "../../provider/key-text"
 import { fingerprint } from "../../util/fingerprint"
+import { printable, printableJson } from "../../util/scrub"
 import * as Args from "../args"
 import type { IO } from "../io"
 
@@ -78,9 +79,10 @@ async function list(argv: string[], io: IO) {
     })),
     ...Object.entries(invalid).map(([provider, problem]) => ({ provider, type: "invalid", problem })),
   ]
-  if (values.json) return io.stdout(JSON.stringify(rows) + "\n"), 0
+  // Provider ids and types come from the file, which may have been edited or copied: nothing in them may drive the terminal.
+  if (values.json) return io.stdout(printableJson(JSON.stringify(rows)) + "\n"), 0
   if (!rows.length) return io.stdout(`No saved credentials (${Auth.filePath(io.env)}).\n`), 0
-  for (const row of rows) io.stdout(`${row.provider.padEnd(16)} ${row.type.padEnd(9)} ${"fingerprint" in row ? row.fingerprint : `unusable: ${row.problem}`}\n`)
+  for (const row of rows) io.stdout(printable(`${row.provider.padEnd(16)} ${row.type.padEnd(9)} ${"fingerprint" in row ? row.fingerprint : `unusable: ${row.problem}`}`) + "\n")
   return 0
 }
 
