@@ -77,3 +77,20 @@ test("auth list: provider ids and types from a hand-edited auth.json without esc
     await edited.cleanup()
   }
 })
+
+test("request --dry-run: a model id from opencode.json prints without its escapes", async () => {
+  const shared = await makeInstall()
+  try {
+    await shared.writeConfig({
+      model: "mine/m\u001b[2J\u202e",
+      provider: { mine: { npm: "@ai-sdk/openai-compatible", options: { baseURL: "http://127.0.0.1:9/v1", apiKey: "k" }, models: { "m\u001b[2J\u202e": {} } } },
+    })
+    for (const args of [["request", "--dry-run"], ["request", "--dry-run", "--json"]]) {
+      const out = await runCli(args, shared.env)
+      expect(out.code).toBe(0)
+      expect(out.stdout).not.toMatch(UNSAFE)
+    }
+  } finally {
+    await shared.cleanup()
+  }
+})

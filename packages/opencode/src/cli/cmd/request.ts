@@ -3,6 +3,7 @@ import * as SessionDryRun from "../../session/dry-run"
 import * as Identifier from "../../id/id"
 import * as Args from "../args"
 import type { IO } from "../io"
+import { printable, printableJson } from "../../util/scrub"
 
 export const help = `Usage: cli request --dry-run [--model <provider>/<model>] [--session <id>] [--json] ["<prompt>"]
 
@@ -39,11 +40,12 @@ export async function run(argv: string[], io: IO): Promise<number> {
     messages: [{ role: "user", content: positionals.join(" ").trim() || "Hello" }],
   })
   const report = SessionDryRun.report(model, captured)
-  if (values.json) return io.stdout(JSON.stringify(report) + "\n"), 0
+  // The model id, URL and header names come from opencode.json: nothing in them may drive the terminal.
+  if (values.json) return io.stdout(printableJson(JSON.stringify(report)) + "\n"), 0
   const auth = [report.authSource, report.authEnvVar, report.keyFingerprint, report.keyTrimmed ? "(whitespace around the key was trimmed)" : ""].filter(Boolean).join(" ")
   const install = report.install.optedOut ? "off (opted out)" : `${report.install.fingerprint} ${report.install.sent ? "sent" : "not sent (not an OpenCode provider)"}${report.install.persisted ? "" : ", not persisted"}`
-  io.stdout(`Dry run: nothing was sent.\n${report.method} ${report.url}\nmodel: ${providerID}/${modelID} · key: ${auth} · install: ${install}\n\n`)
-  for (const [name, value] of Object.entries(report.headers)) io.stdout(`${name}: ${value}\n`)
-  io.stdout(`\n${JSON.stringify(report.body, null, 2)}\n`)
+  io.stdout(printable(`Dry run: nothing was sent.\n${report.method} ${report.url}\nmodel: ${providerID}/${modelID} · key: ${auth} · install: ${install}\n\n`))
+  for (const [name, value] of Object.entries(report.headers)) io.stdout(printable(`${name}: ${value}`) + "\n")
+  io.stdout(`\n${printableJson(JSON.stringify(report.body, null, 2))}\n`)
   return 0
 }
