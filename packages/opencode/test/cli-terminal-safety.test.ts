@@ -3,11 +3,14 @@ import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import { makeInstall, runCli, type TestInstall } from "./fixture/install"
 import { simInstall } from "./fixture/sim-install"
 
-// `cli run` prints a model's answer as it streams, and the answer comes from a gateway, a relay or
-// a model that can be told to write anything: an OSC 52 sequence sets the user's clipboard, others
-// retitle the window, move the cursor or hide text, and bidi overrides reorder what is read. None
-// of that may reach the terminal; the text around it, and characters real text uses (a ZWJ emoji,
-// Arabic), must. With --json the answer is kept exactly, its unsafe characters written as escapes.
+// No human output of the CLI lets text from outside drive the terminal. `cli run` prints a model's
+// answer as it streams, and the answer comes from a gateway, a relay or a model that can be told to
+// write anything: an OSC 52 sequence sets the user's clipboard, others retitle the window, move the
+// cursor or hide text, and bidi overrides reorder what is read. None of that may reach the
+// terminal; the text around it, and characters real text uses (a ZWJ emoji, Arabic), must. With
+// --json the data is kept exactly, its unsafe characters written as escapes. The same holds for
+// what models, auth list and request --dry-run print from opencode.json and auth.json, files a user
+// may have copied from anywhere.
 
 const ANSWER =
   "Copy \u001b]52;c;cm0gLXJmIH4=\u0007this \u001b[2J\u001b[31mred\u001b[0m \u009b31mC1 \u202eevil\u202c line\rover \u0008back family:\u{1F468}\u200d\u{1F469}\u200d\u{1F467} \u0645\u0631\u062d\u0628\u0627 done."
