@@ -80,8 +80,40 @@ export const ZenEntry = z.object({
 })
 export type ZenEntry = z.infer<typeof ZenEntry>
 
+const count = z.number().finite().min(0).max(1e15)
+const RelayAllowance = z.object({ used: count, limit: count.nullable(), remaining: count.nullable() })
+
+/** What is kept of a PawWork relay's `GET /v1/usage` (packages/relay/src/server.ts usageBody): this install's day there. */
+export const RelayUsage = z.object({
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  resetsAt: time,
+  requests: RelayAllowance,
+  spendUSD: RelayAllowance,
+  network: z.object({ requests: RelayAllowance }),
+  budgetLeft: z.boolean(),
+})
+export type RelayUsage = z.infer<typeof RelayUsage>
+
+export const RelayEntry = z.object({
+  installFingerprint: z.string().max(32),
+  baseURL: z.string().max(512),
+  /** The base URL answered as something other than a relay (a 404 and the like): nothing to show. */
+  notRelay: z.boolean().optional(),
+  fetchedAt: time.optional(),
+  usage: RelayUsage.optional(),
+  error: FetchError.optional(),
+  attemptedAt: time,
+})
+export type RelayEntry = z.infer<typeof RelayEntry>
+
 export const CacheFile = z
-  .object({ version: z.literal(1), go: z.record(z.string().max(600), GoEntry), zen: z.record(z.string().max(600), ZenEntry) })
+  .object({
+    version: z.literal(1),
+    go: z.record(z.string().max(600), GoEntry),
+    zen: z.record(z.string().max(600), ZenEntry),
+    // Added after version 1 was out: a file without it is still version 1.
+    relay: z.record(z.string().max(600), RelayEntry).optional(),
+  })
   .passthrough()
 export type CacheFile = z.infer<typeof CacheFile>
 
@@ -115,7 +147,7 @@ export async function update(file: string, change: (cache: CacheFile) => void) {
     async () => {
       const cache = await read(file)
       change(cache)
-      for (const part of [cache.go, cache.zen] as Record<string, { attemptedAt: string }>[]) {
+      for (const part of [cache.go, cache.zen, cache.relay ?? {}] as Record<string, { attemptedAt: string }>[]) {
         const entries = Object.entries(part)
         if (entries.length <= MAX_ENTRIES) continue
         entries.sort((a, b) => (a[1].attemptedAt < b[1].attemptedAt ? 1 : -1))

@@ -83,11 +83,40 @@ export function human(report: StatusReport): string {
     if (zen.error) lines.push(...wrap(`The last read failed (${zen.error.code}): ${zen.error.message}`, "  "))
   }
 
+  if (report.relay) lines.push("", ...relayLines(report.relay, now))
+
   if (report.notes.length) {
     lines.push("", "Notes")
     for (const note of report.notes) lines.push(...wrap(note, "  - ", "    "))
   }
   return lines.join("\n") + "\n"
+}
+
+function relayLines(relay: NonNullable<StatusReport["relay"]>, now: number): string[] {
+  const read = relay.fetchedAt ? `, read ${Words.duration(relay.ageSec! * 1000)} ago` : ""
+  const lines = [`PawWork relay (${relay.baseURL}${relay.installFingerprint ? `, install ${relay.installFingerprint}` : ""}${read})`]
+  const r = relay.requests
+  if (r && relay.dayOver) lines.push(`  The figures are of ${relay.day} (UTC), which has ended: this install's allowance has started again since.`)
+  else if (r && relay.resetsAt) {
+    const of = r.limit === null ? "no daily limit" : `${r.used} of ${r.limit} used, ${r.remaining} left`
+    lines.push(`  This install today (UTC ${relay.day}): ${r.limit === null ? `${r.used} requests, ` : ""}${of}; it resets ${Words.when(relay.resetsAt, now)}.`)
+    const s = relay.spendUSD
+    if (s && s.limit !== null) lines.push(`  Spend: $${cents(s.used)} of $${cents(s.limit)}, $${cents(s.remaining ?? "0")} left.`)
+    const n = relay.network
+    if (n && n.limit !== null) lines.push(`  Your network (every install on this address): ${n.used} of ${n.limit} requests used.`)
+    if (r.remaining === 0) lines.push("  Used up: the relay refuses this install's requests until the reset.")
+    else if (n?.remaining === 0) lines.push("  Your network's allowance is used up: the relay refuses requests from this address until the reset.")
+    if (relay.budgetLeft === false) lines.push("  The relay's budget for everyone is spent for today: it refuses every install until the reset.")
+  }
+  if (relay.error?.code === "identity_off") lines.push(...wrap(`No figures: ${relay.error.message}`, "  "))
+  else if (relay.error)
+    lines.push(
+      ...wrap(
+        `The last read failed (${relay.error.code}, ${Words.duration(Math.max(0, now - Date.parse(relay.error.at)))} ago): ${relay.error.message}${r ? ` Showing the figures read ${Words.duration(relay.ageSec! * 1000)} ago.` : ""}`,
+        "  ",
+      ),
+    )
+  return lines
 }
 
 export function waybar(report: StatusReport): Waybar {
@@ -99,11 +128,15 @@ export function waybar(report: StatusReport): Waybar {
   // A key without Go has no windows to show: nothing to put in a bar.
   const watching = go.configured && go.subscribed !== false
   if (watching) parts.push(go.blocking ? `Go ${LABEL[go.blocking]} blocked` : top ? `Go ${percentage}%` : "Go ?")
-  if (free.inUse) {
+  // Through a relay, the anonymous requests are the relay's count (below), not the gateway's free allowance.
+  const relay = report.relay?.requests && !report.relay.dayOver ? report.relay : undefined
+  if (free.inUse && !relay) {
     const limited = free.lastRefusal?.limitedNow === true
     parts.push(free.gate.state === "refused" ? "Free refused" : limited ? "Free limit reached" : `Free ${free.today.sent} today`)
   }
-  const blocked = go.blocking !== null || (free.inUse && (free.lastRefusal?.limitedNow === true || free.gate.state === "refused"))
+  const relayOut = relay !== undefined && (relay.requests!.remaining === 0 || relay.network?.remaining === 0 || relay.budgetLeft === false)
+  if (relay) parts.push(relayOut ? "Relay used up" : relay.requests!.limit === null ? `Relay ${relay.requests!.used} today` : `Relay ${relay.requests!.remaining} left`)
+  const blocked = go.blocking !== null || relayOut || (free.inUse && (free.lastRefusal?.limitedNow === true || free.gate.state === "refused"))
   const cls: Waybar["class"] = blocked
     ? "blocked"
     : watching && !top

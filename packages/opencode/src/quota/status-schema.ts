@@ -109,6 +109,36 @@ export const Zen = z.object({
 })
 export type Zen = z.infer<typeof Zen>
 
+const RelayCount = z.object({ used: z.number().min(0), limit: z.number().min(0).nullable(), remaining: z.number().min(0).nullable() })
+
+/**
+ * The PawWork relay the opencode provider points at (its `GET /v1/usage` for this install), or null
+ * when opencode goes to OpenCode's gateway or its base URL did not answer as a relay.
+ */
+export const Relay = z.object({
+  baseURL: z.string(),
+  /** The install whose figures these are (its fingerprint); null when the identity is off. */
+  installFingerprint: z.string().nullable(),
+  fetchedAt: iso.nullable(),
+  ageSec: int.nullable(),
+  fromCache: z.boolean(),
+  error: FetchError.nullable(),
+  /** The relay's UTC day the figures are for, and when it ends (the allowances start again). */
+  day: z.string().nullable(),
+  resetsAt: iso.nullable(),
+  /** That day has ended since the figures were read: they are spent history, the allowance is whole again. */
+  dayOver: z.boolean().nullable(),
+  /** This install's requests today: used, the limit (null: none), what is left. */
+  requests: RelayCount.nullable(),
+  /** This install's reported spend today, in dollars. */
+  spendUSD: z.object({ used: usd, limit: usd.nullable(), remaining: usd.nullable() }).nullable(),
+  /** Every install's requests from this network (client address) today, which the relay also caps. */
+  network: RelayCount.nullable(),
+  /** false: the relay's budget for everyone is spent for today. */
+  budgetLeft: z.boolean().nullable(),
+})
+export type Relay = z.infer<typeof Relay>
+
 export const StatusReport = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   generatedAt: iso,
@@ -116,6 +146,7 @@ export const StatusReport = z.object({
   free: Free,
   go: Go,
   zen: Zen,
+  relay: Relay.nullable(),
   /** Plain findings, most important first (a subscription used through the wrong provider, a damaged ledger, ...). */
   notes: z.array(z.string()),
   ledger: z.object({ file: z.string(), damaged: z.string().nullable() }),

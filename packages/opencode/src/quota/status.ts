@@ -5,6 +5,7 @@ import { Provider } from "../provider"
 import { safeURL } from "../util/redact"
 import * as Ledger from "./ledger"
 import * as Meters from "./meters"
+import * as Relay from "./relay"
 import * as ZenConsole from "./zen-console"
 import { SCHEMA_VERSION, type Free, type Go, type Key, type StatusReport, type Zen } from "./status-schema"
 import { LABEL, blocking, pace } from "./windows"
@@ -46,9 +47,10 @@ export async function build(options: Options): Promise<StatusReport> {
 
   const goSource = goKey(zenProvider, goProvider)
   // Both remote reads at once: each has its own timeout, and a slow one must not add to the other.
-  const [go, zen] = await Promise.all([
+  const [go, zen, relay] = await Promise.all([
     goStatus(goSource, ledger, { ...options, now, refreshFor }),
     ZenConsole.status(settings?.console, { ...options, now, refreshFor }),
+    Relay.status(zenProvider, { ...options, config, now, refreshFor }),
   ])
   // The console's dollars go beside the Go windows only when they are the same subscription's: the
   // console's org is the key's workspace, or (org_ and wrk_ ids do not compare) every meter agrees
@@ -67,6 +69,10 @@ export async function build(options: Options): Promise<StatusReport> {
       }
   }
   notes.push(...findings(zenProvider, goProvider, goSource, go, at))
+  if (relay?.requests)
+    notes.push(
+      `opencode points at a PawWork relay (${relay.baseURL}): its requests count against this install's allowance there (above), not against the gateway's free allowance of your network.`,
+    )
   if (damaged) notes.push(`The quota ledger (${ledgerFile}) could not be read (${damaged}); it is replaced on the next request, so today's counts start again.`)
   if (unreadable) notes.push(`The quota ledger cannot be read: ${unreadable} Requests are not counted until it is fixed; nothing else is affected.`)
   for (const note of ledger.notes) notes.push(`${note.at}: ${note.text}`)
@@ -77,6 +83,7 @@ export async function build(options: Options): Promise<StatusReport> {
     free: freeStatus(zenProvider, ledger, at),
     go,
     zen: zen.report,
+    relay,
     notes,
     ledger: { file: ledgerFile, damaged: damaged ?? unreadable ?? null },
   }

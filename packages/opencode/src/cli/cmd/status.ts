@@ -14,7 +14,9 @@ What is left before you hit a limit, and which key each OpenCode provider would 
   - OpenCode Go: the 5-hour, weekly and monthly windows (percent, reset, the pace so far,
     which window blocks), read with the key opencode-go would use;
   - Zen: balance and 30-day spend, when "pawwork": { "quota": { "console": ... } } is set
-    in opencode.json.
+    in opencode.json;
+  - a PawWork relay, when opencode's baseURL points at one: this install's requests used and
+    left there today, and when the relay's day resets.
 Remote figures are cached (opencode.json "pawwork": { "quota": { "cacheMaxAgeSec": 120 } });
 a failed read shows the last figure with its age.
 
