@@ -30,11 +30,17 @@ export async function of(env: Paths.Env): Promise<SecretSet> {
   return SecretSet.of(values)
 }
 
-/** A record with every trace of the secrets removed from each of its text fields. */
+// Fields that hold the runtime's own vocabulary and the user's ids, which the findings are written
+// from: a configured header value naming the product ("pawwork-opencode-desktop") shares 8 characters
+// with the provider id "opencode", and "[redacted]/big-pickle" helps nobody. The schema keeps them
+// to short printable ids; free text (message, upstream type and code, ids the gateway sent) is cleaned.
+const OWN_FIELDS = new Set(["event", "time", "providerID", "modelID", "authSource", "authEnvVar", "kind", "action", "origin", "stopReason", "quotaScope", "runtimeVersion", "keyFingerprint", "installFingerprint"])
+
+/** A record with every trace of the secrets removed from each of its text fields but the runtime's own. */
 export function remove<T extends object>(record: T, secrets: SecretSet): T {
   if (secrets.empty) return record
   const out: Record<string, unknown> = { ...(record as Record<string, unknown>) }
-  for (const [field, value] of Object.entries(out)) if (typeof value === "string") out[field] = secrets.remove(value)
+  for (const [field, value] of Object.entries(out)) if (typeof value === "string" && !OWN_FIELDS.has(field)) out[field] = secrets.remove(value)
   return out as T
 }
 

@@ -105,7 +105,12 @@ function attemptFailure(input: Input, attempt: number, error: unknown, streamedT
   const { credential, id: providerID } = input.model.provider
   const secrets = Provider.secretsOf(input.model)
   const context = { authSource: credential.source, providerID, secrets, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
-  const info = ProviderError.withoutSecrets(ProviderError.classify(error, input.now?.() ?? Date.now(), context), secrets)
+  const classified = ProviderError.classify(error, input.now?.() ?? Date.now(), context)
+  const info = ProviderError.withoutSecrets(classified, secrets)
+  // classify already cleaned the upstream text the advice quotes; when the backstop found nothing
+  // more there, the advice keeps the runtime's own words, which a configured header value naming
+  // the product ("pawwork-opencode-desktop") would otherwise cut ("auth set [redacted]").
+  if (info.message === classified.message) info.userMessage = classified.userMessage
   return { attempt, error, streamedText, info }
 }
 
