@@ -65,8 +65,8 @@ export async function status(provider: Provider.Info | undefined, options: Readi
   const key = Meters.entryKey(identity.fingerprint, baseURL)
   let entry = await readEntry(file, key)
   let fromCache = true
-  // "Not a relay" is kept as long as a figure would be, then asked again.
-  if (options.refreshFor(entry?.notRelay ? { fetchedAt: entry.attemptedAt } : entry)) {
+  // "Not a relay" is kept as long as a failed read (status's refreshFor goes by attemptedAt too), then asked again.
+  if (options.refreshFor(entry)) {
     entry = await refresh(provider, identity, baseURL, key, file, options)
     fromCache = entry.error !== undefined
   }

@@ -43,7 +43,10 @@ export async function build(options: Options): Promise<StatusReport> {
   const goProvider = providers["opencode-go"]
   const keys = [zenProvider, goProvider].filter((p): p is Provider.Info => !!p).map(keyOf)
   const notes: string[] = []
-  const refreshFor = (entry: { fetchedAt?: string } | undefined) => options.refresh === true || Meters.ageMs(entry, at) >= maxAgeMs
+  // A failed read waits as long as a figure is kept before the next try (as the pre-turn check does):
+  // a usage API that hangs then costs one timeout per cacheMaxAgeSec, not one per status (a bar's poll).
+  const refreshFor = (entry: { fetchedAt?: string; attemptedAt?: string } | undefined) =>
+    options.refresh === true || (Meters.ageMs(entry, at) >= maxAgeMs && Meters.ageMs({ fetchedAt: entry?.attemptedAt }, at) >= maxAgeMs)
 
   const goSource = goKey(zenProvider, goProvider)
   // Both remote reads at once: each has its own timeout, and a slow one must not add to the other.
