@@ -27,7 +27,10 @@ const MAX_LINE = 8 * 1024 * 1024
  */
 export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
   const wrapped = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const response = await (base ?? globalThis.fetch)(input, init)
+    // Never followed: fetch drops Authorization on a redirect to another host, but sends the install
+    // token, every configured header (a relay key) and the prompt on to it.
+    const response = await (base ?? globalThis.fetch)(input, { ...init, redirect: "manual" })
+    if (response.status >= 300 && response.status < 400) throw redirected(response, urlOf(input))
     if (!response.ok) return capped(response)
     // Only a streaming request's answer is an event stream: a non-streamed JSON answer may be one long line.
     if (!isStreaming(init?.body)) return response
@@ -96,6 +99,24 @@ function lineBounded(response: Response, url: string): Response {
     }),
   )
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+}
+
+function redirected(response: Response, url: string) {
+  void response.body?.cancel().catch(() => {})
+  let where = "another address"
+  try {
+    // Scheme, host and path only: a query or userinfo in the Location is not ours to print.
+    const to = new URL(response.headers.get("location") ?? "", url)
+    where = `${to.protocol}//${to.host}${to.pathname}`
+  } catch {}
+  return new APICallError({
+    message: `The provider redirected the request to ${where}; it was not followed, so the key, headers and prompt went nowhere else. If the provider has moved, set its baseURL in opencode.json to the new address`,
+    url,
+    requestBodyValues: {},
+    statusCode: response.status,
+    responseHeaders: Object.fromEntries(response.headers),
+    isRetryable: false,
+  })
 }
 
 function urlOf(input: Parameters<typeof fetch>[0]) {
