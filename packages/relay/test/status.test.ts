@@ -107,6 +107,50 @@ describe("status through a PawWork relay", () => {
     expect(await status(other)).not.toContain("PawWork relay")
   })
 
+  test("a hostile or failing answer at /v1/usage is bounded: nothing shown for a body that is not a relay's, a 503 named, nothing echoed", async () => {
+    let answer: () => Response = () => new Response("")
+    const seen: string[] = []
+    const fake = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(request) {
+        seen.push(request.headers.get("authorization") ?? "")
+        return answer()
+      },
+    })
+    try {
+      const made = await install(`http://127.0.0.1:${fake.port}/v1`)
+      const token = await (async () => {
+        await status(made)
+        return tokenOf(made)
+      })()
+      const good = { day: "2026-11-30", resetsAt: nextMidnight(), requests: { used: 1, limit: 5, remaining: 4 }, spendUSD: { used: 0, limit: null, remaining: null }, network: { requests: { used: 1, limit: null, remaining: null } }, budgetLeft: true }
+      const cases: [() => Response, (r: StatusReport) => void][] = [
+        [() => new Response("x".repeat(4 * 1024 * 1024)), (r) => expect(r.relay).toBeNull()],
+        [() => Response.json({ ...good, requests: { used: -1, limit: 5, remaining: 6 } }), (r) => expect(r.relay).toBeNull()],
+        [() => Response.json({ ...good, day: "\u001b]52;c;aGk=\u0007" }), (r) => expect(r.relay).toBeNull()],
+        [
+          () => Response.json({ type: "error", error: { type: "RelayUnavailableError", message: `down ${token}` } }, { status: 503 }),
+          (r) => expect(r.relay).toMatchObject({ requests: null, error: { code: "relay_unavailable" } }),
+        ],
+        [() => Response.json(good), (r) => expect(r.relay).toMatchObject({ requests: { used: 1, limit: 5, remaining: 4 }, spendUSD: { used: "0.000000", limit: null } })],
+      ]
+      const outputs: string[] = []
+      for (const [respond, check] of cases) {
+        answer = respond
+        const json = await status(made, "--json", "--refresh")
+        check(StatusReport.parse(JSON.parse(json)))
+        outputs.push(json, await status(made), await status(made, "--waybar"))
+      }
+      // No key or Authorization goes with the usage read: the token is all a relay needs.
+      expect(seen.every((a) => a === "")).toBe(true)
+      expect(outputs.flatMap((o) => leakedFragments(o, { token }))).toEqual([])
+      expect(outputs.join("\n")).not.toContain("\u001b")
+    } finally {
+      await fake.stop(true)
+    }
+  })
+
   test("with the install identity off, the relay section says why it has no figures", async () => {
     const relay = await h.start({ trustProxy: false })
     const made = await install(`${relay.url}/v1`, { pawwork: { installIdentity: false } })
