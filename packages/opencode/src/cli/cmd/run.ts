@@ -1,3 +1,4 @@
+import type { LanguageModelUsage } from "ai"
 import { SecretSet } from "@pawwork/secrets"
 import { Config } from "../../config"
 import { Provider, ProviderError, ProviderErrorMessage } from "../../provider"
@@ -89,7 +90,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
         sessionID,
         requestID,
         text: secrets.remove(result.text),
-        usage: result.usage,
+        usage: tokenCounts(result.usage),
         attempts: result.attempts,
         // Which identity the request went out with: the tag and fingerprints, never the key or token.
         authSource: model.provider.credential.source,
@@ -111,4 +112,12 @@ function settleWithin(work: Promise<void>, ms: number) {
     timer.unref?.()
   })
   return Promise.race([work, cap]).finally(() => clearTimeout(timer))
+}
+
+// The SDK passes the gateway's own usage object on verbatim as `raw`: a gateway can put anything in
+// it (an echoed key, the install token). Only the counts the SDK parsed into numbers are printed.
+function tokenCounts(usage: LanguageModelUsage | undefined) {
+  if (!usage) return usage
+  const { raw: _raw, ...counts } = usage as LanguageModelUsage & { raw?: unknown }
+  return counts
 }
