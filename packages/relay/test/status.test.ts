@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test"
+import * as Auth from "../../opencode/src/auth"
 import { StatusReport, Waybar } from "../../opencode/src/quota/status-schema"
 import { makeInstall, runCli, type TestInstall } from "../../opencode/test/fixture/install"
 import { leakedFragments } from "../../opencode/test/fixture/leaks"
@@ -149,6 +150,18 @@ describe("status through a PawWork relay", () => {
     } finally {
       await fake.stop(true)
     }
+  })
+
+  test("with a Go key beside a relay, the notes do not call opencode's requests the network's free allowance", async () => {
+    const relay = await h.start({ trustProxy: false })
+    const made = await makeInstall()
+    installs.push(made)
+    await made.writeConfig({ provider: { opencode: { options: { baseURL: `${relay.url}/v1` } }, "opencode-go": { options: { baseURL: h.sim.goBaseURL } } } })
+    await Auth.set("opencode-go", { type: "api", key: h.key }, made.env)
+    const r = await report(made)
+    expect(r.relay?.requests).toMatchObject({ used: 0 })
+    expect(r.notes.filter((n) => n.includes("go out anonymously"))).toEqual([])
+    expect(r.notes.some((n) => n.includes("PawWork relay"))).toBe(true)
   })
 
   test("with the install identity off, the relay section says why it has no figures", async () => {

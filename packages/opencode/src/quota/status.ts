@@ -71,7 +71,7 @@ export async function build(options: Options): Promise<StatusReport> {
         if (m) Object.assign(w, { usedUSD: m.usedUSD, limitUSD: m.limitUSD })
       }
   }
-  notes.push(...findings(zenProvider, goProvider, goSource, go, at))
+  notes.push(...findings(zenProvider, goProvider, goSource, go, at, relay !== null))
   if (relay?.requests)
     notes.push(
       `opencode points at a PawWork relay (${relay.baseURL}): its requests count against this install's allowance there (above), not against the gateway's free allowance of your network.`,
@@ -249,7 +249,7 @@ async function goStatus(source: GoSource | undefined, ledger: Ledger.File, optio
 }
 
 /** The "I subscribed but still see Free usage exceeded" answers: which key goes where. */
-function findings(zen: Provider.Info | undefined, go: Provider.Info | undefined, source: GoSource | undefined, status: Go, at: number): string[] {
+function findings(zen: Provider.Info | undefined, go: Provider.Info | undefined, source: GoSource | undefined, status: Go, at: number, viaRelay: boolean): string[] {
   const out: string[] = []
   const subscribed = status.subscribed === true
   if (source && subscribed && source.borrowed)
@@ -260,7 +260,8 @@ function findings(zen: Provider.Info | undefined, go: Provider.Info | undefined,
     out.push(
       `The same key (${source.keyFingerprint}) is used by opencode and opencode-go: it has an OpenCode Go subscription, which only opencode-go/… models spend; opencode/… models through the Zen provider are billed to the Zen balance.`,
     )
-  if (zen?.credential.source === "public" && source && !source.borrowed)
+  // Through a relay, opencode's anonymous requests are the relay's to count, not the gateway's free allowance.
+  if (zen?.credential.source === "public" && source && !source.borrowed && !viaRelay)
     out.push(
       `opencode/… models go out anonymously (no key for opencode) and count against the free allowance of your network: "Free usage exceeded" there says nothing about your Go subscription, which only opencode-go/… models use (key ${source.keyFingerprint}).`,
     )
