@@ -76,9 +76,18 @@ export function human(report: StatusReport): string {
   if (!zen.configured)
     lines.push(...wrap('Not configured: add "pawwork": { "quota": { "console": { "cookieFile": "<file with __Host-console_session=...>" } } } (or "apiKeyEnv") to opencode.json; see docs/status.md.', "  "))
   else {
+    // A figure the console did not give is not known, never $0.00.
+    const money = (usd: string | null) => (usd === null ? "not known" : `$${cents(usd)}`)
     if (zen.fetchedAt)
       lines.push(
-        `  Balance $${cents(zen.balanceUSD ?? "0.00")} · 30-day spend $${cents(zen.spend30dUSD ?? "0.00")}${zen.requests30d !== null ? ` (${zen.requests30d} requests)` : ""} · read ${Words.duration(zen.ageSec! * 1000)} ago${zen.orgID ? ` · ${zen.orgID}` : ""}`,
+        `  Balance ${money(zen.balanceUSD)} · 30-day spend ${money(zen.spend30dUSD)}${zen.requests30d !== null ? ` (${zen.requests30d} requests)` : ""} · read ${Words.duration(zen.ageSec! * 1000)} ago${zen.orgID ? ` · ${zen.orgID}` : ""}`,
+      )
+    if (zen.fetchedAt && zen.balanceUSD === null && zen.spend30dUSD === null)
+      lines.push(
+        ...wrap(
+          "The console gave neither figure for this credential. An old `auth` cookie reaches only the legacy billing page: give the __Host-console_session cookie (cookieFile) or a service-account key (apiKeyEnv) instead.",
+          "  ",
+        ),
       )
     if (zen.error) lines.push(...wrap(`The last read failed (${zen.error.code}): ${zen.error.message}`, "  "))
   }
