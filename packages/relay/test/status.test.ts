@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test"
 import * as Auth from "../../opencode/src/auth"
+import fs from "node:fs/promises"
+import path from "node:path"
 import { StatusReport, Waybar } from "../../opencode/src/quota/status-schema"
 import { makeInstall, runCli, type TestInstall } from "../../opencode/test/fixture/install"
 import { leakedFragments } from "../../opencode/test/fixture/leaks"
@@ -162,6 +164,16 @@ describe("status through a PawWork relay", () => {
     expect(r.relay?.requests).toMatchObject({ used: 0 })
     expect(r.notes.filter((n) => n.includes("go out anonymously"))).toEqual([])
     expect(r.notes.some((n) => n.includes("PawWork relay"))).toBe(true)
+  })
+
+  test("an install identity that cannot be saved (a new install to the relay on every run) shows no figures, saying why", async () => {
+    const relay = await h.start({ trustProxy: false })
+    const made = await install(`${relay.url}/v1`)
+    await fs.mkdir(path.join(made.dataDir, "install.json"), { recursive: true })
+    expect((await runCli(["run", "--model", "opencode/big-pickle", "hi"], made.env)).code).toBe(0)
+    const r = await report(made)
+    expect(r.relay).toMatchObject({ installFingerprint: null, requests: null, error: { code: "identity_not_saved" } })
+    expect((await status(made)).replace(/\s+/g, " ")).toContain("No figures: This install's identity could not be saved (")
   })
 
   test("with the install identity off, the relay section says why it has no figures", async () => {

@@ -61,6 +61,17 @@ export async function status(provider: Provider.Info | undefined, options: Readi
         message: `The install identity is off (${Identity.describeOptOut(identity.by)}): a PawWork relay tells installs apart by it, and refuses requests without it.`,
       },
     }
+  // A token that lives only as long as one process is a new install to the relay on every run: its figures would be another's.
+  if (!identity.persisted)
+    return {
+      ...EMPTY,
+      baseURL: safeURL(baseURL),
+      error: {
+        at: new Date(at).toISOString(),
+        code: "identity_not_saved",
+        message: `This install's identity could not be saved (${bounded(identity.problem ?? "unknown problem", 200)}), so every run is a new install to the relay and there is nothing to show; see \`cli identity\`.`,
+      },
+    }
   const file = Meters.filePath(options.env)
   const key = Meters.entryKey(identity.fingerprint, baseURL)
   let entry = await readEntry(file, key)

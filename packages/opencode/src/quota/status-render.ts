@@ -117,7 +117,7 @@ function relayLines(relay: NonNullable<StatusReport["relay"]>, now: number): str
     else if (n?.remaining === 0) lines.push("  Your network's allowance is used up: the relay refuses requests from this address until the reset.")
     if (relay.budgetLeft === false) lines.push("  The relay's budget for everyone is spent for today: it refuses every install until the reset.")
   }
-  if (relay.error?.code === "identity_off") lines.push(...wrap(`No figures: ${relay.error.message}`, "  "))
+  if (relay.error?.code === "identity_off" || relay.error?.code === "identity_not_saved") lines.push(...wrap(`No figures: ${relay.error.message}`, "  "))
   else if (relay.error)
     lines.push(
       ...wrap(
