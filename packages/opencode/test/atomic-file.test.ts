@@ -148,6 +148,25 @@ describe("symbolic links are written through", () => {
     expect((await fs.readdir(dir)).sort()).toEqual(["dir.json", "fifo", "fifo.json", "null.json"])
   })
 
+  // lchown needs root; as another user the kernel's own rule already stops such a link.
+  test.skipIf(!isRoot)("another user's link in a shared sticky folder (a /tmp) is refused, as the kernel's protected_symlinks does; our own is followed", async () => {
+    const shared = await tempDir()
+    await fs.chmod(shared, 0o1777)
+    const victim = path.join(await tempDir(), "authorized_keys")
+    await fs.writeFile(victim, "mine\n")
+    const planted = path.join(shared, "pawwork-bundle.json")
+    await fs.symlink(victim, planted)
+    await fs.lchown(planted, 65534, 65534)
+    const error = await refusal(AtomicFile.write(planted, "bundle"))
+    expect(error.message).toContain("another user")
+    expect(await fs.readFile(victim, "utf8")).toBe("mine\n")
+    await refusal(AtomicFile.create(path.join(shared, "pawwork-bundle.json"), "bundle"))
+    const ours = path.join(shared, "ours.json")
+    await fs.symlink(victim, ours)
+    await AtomicFile.write(ours, "new\n")
+    expect(await fs.readFile(victim, "utf8")).toBe("new\n")
+  })
+
   test("a link loop is a clear error, not a hang or an ELOOP", async () => {
     const dir = await tempDir()
     await fs.symlink("b", path.join(dir, "a"))

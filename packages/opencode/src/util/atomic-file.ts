@@ -64,8 +64,23 @@ export async function resolve(file: string): Promise<string> {
     if (stat.isFile()) return current
     if (!stat.isSymbolicLink()) throw new NotRegularFileError(file, kindOf(stat), current)
     if (links >= MAX_LINKS) throw new NotRegularFileError(file, "a symbolic link loop (or a chain of more than 40 links)", current)
+    if (await plantedLink(current, stat))
+      throw new NotRegularFileError(file, "a symbolic link another user made in a folder everyone can write to (like /tmp)", current)
     current = path.resolve(path.dirname(current), await fs.readlink(current))
   }
+}
+
+/**
+ * The kernel's protected_symlinks rule, which following links by hand would otherwise bypass: in a
+ * sticky folder everyone can write to (/tmp), a link is followed only when it is ours or the folder
+ * owner's. Another user's link there may point at any of our files (`--bundle /tmp/b.json --force`
+ * onto a planted link to ~/.ssh/authorized_keys).
+ */
+async function plantedLink(link: string, stat: Stats) {
+  const uid = process.getuid?.()
+  if (uid === undefined || stat.uid === uid) return false
+  const dir = await fs.stat(path.dirname(link)).catch(() => undefined)
+  return dir !== undefined && (dir.mode & 0o1002) === 0o1002 && dir.uid !== stat.uid
 }
 
 export function kindOf(stat: Stats) {
