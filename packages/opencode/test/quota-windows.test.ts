@@ -131,7 +131,7 @@ describe("recorder", () => {
     expect(recorder.dropped).toBe(0)
   })
 
-  test("while another process holds the ledger the counts are kept, reported once, and written after", async () => {
+  test("while another process holds the ledger nothing waits or is said: the counts are pending, shown, and merged after", async () => {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-recorder-"))
     roots.push(root)
     const file = path.join(root, "quota", QuotaLedger.FILE_NAME)
@@ -139,18 +139,74 @@ describe("recorder", () => {
     // A live holder: this process's own pid, fresh, so the lock is never taken for stale.
     await fs.writeFile(`${file}.lock`, `${process.pid} ${new Date().toISOString()}\n`)
     const said: string[] = []
-    const recorder = new QuotaRecorder.Recorder({ file, now: () => NOW, delayMs: 60_000, lockWaitMs: 50, onError: (m) => said.push(m) })
+    const recorder = new QuotaRecorder.Recorder({ file, now: () => NOW, delayMs: 60_000, onError: (m) => said.push(m) })
     for (let i = 0; i < 3; i++) recorder.record(event(NOW))
     await recorder.flush()
     recorder.record(event(NOW))
     await recorder.flush()
-    expect(said).toHaveLength(1)
-    expect(said[0]).toContain("timed out waiting")
+    expect(said).toEqual([])
     expect(await fs.exists(file)).toBe(false)
+    const pending = QuotaLedger.pendingDir(file)
+    expect(await fs.readdir(pending)).toHaveLength(2)
+    for (const name of await fs.readdir(pending)) expect((await fs.stat(path.join(pending, name))).mode & 0o777).toBe(0o600)
+    expect((await QuotaLedger.read(file)).ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(4)
     await fs.rm(`${file}.lock`)
     recorder.record(event(NOW))
     await recorder.flush()
+    expect(JSON.parse(await fs.readFile(file, "utf8")).days["2026-11-21"]["opencode/big-pickle public"].sent).toBe(5)
+    expect(await fs.readdir(pending)).toEqual([])
     expect((await QuotaLedger.read(file)).ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(5)
     expect(recorder.dropped).toBe(0)
+  })
+
+  test("a ledger.json that cannot be replaced loses no count: said once, the batches wait and are shown", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-recorder-"))
+    roots.push(root)
+    const file = path.join(root, "quota", QuotaLedger.FILE_NAME)
+    await fs.mkdir(file, { recursive: true })
+    const said: string[] = []
+    const recorder = new QuotaRecorder.Recorder({ file, now: () => NOW, delayMs: 60_000, onError: (m) => said.push(m) })
+    for (let round = 0; round < 2; round++) {
+      recorder.record(event(NOW))
+      await recorder.flush()
+    }
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain("is a directory")
+    expect(said[0]).toContain(`the counts wait beside it in ${QuotaLedger.PENDING_DIR}/`)
+    expect(recorder.dropped).toBe(0)
+    expect(await fs.readdir(QuotaLedger.pendingDir(file))).toHaveLength(2)
+    await fs.rm(file, { recursive: true })
+    expect((await QuotaLedger.read(file)).ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(2)
+  })
+
+  test("a merge that died before deleting its batches counts them once; a damaged batch is moved aside with a note", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "pawwork-recorder-"))
+    roots.push(root)
+    const file = path.join(root, "quota", QuotaLedger.FILE_NAME)
+    const counts = (n: number) => {
+      const ledger = QuotaLedger.empty()
+      for (let i = 0; i < n; i++) QuotaLedger.apply(ledger, event(NOW))
+      return ledger
+    }
+    const sent = async () => (await QuotaLedger.read(file)).ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent
+    await QuotaLedger.append(file, counts(2), NOW)
+    const pending = QuotaLedger.pendingDir(file)
+    const [first] = await fs.readdir(pending)
+    // What a merge killed between writing ledger.json and deleting the batch leaves behind.
+    await QuotaLedger.compact(file, NOW)
+    await fs.writeFile(path.join(pending, first!), JSON.stringify(counts(2)))
+    expect(await sent()).toBe(2)
+    await QuotaLedger.append(file, counts(3), NOW)
+    const damaged = `${String(NOW).padStart(13, "0")}-1-${"0".repeat(16)}.json`
+    await fs.writeFile(path.join(pending, damaged), '{"version":1,"days":')
+    expect(await sent()).toBe(5)
+    await QuotaLedger.compact(file, NOW)
+    expect(await fs.readdir(pending)).toEqual([])
+    const { ledger } = await QuotaLedger.read(file)
+    expect(ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(5)
+    expect(ledger.notes.map((n) => n.text)).toEqual([
+      `A batch of counts (${damaged}) could not be read (it is not valid JSON) and was left out; it is kept as ${QuotaLedger.DAMAGED_BATCH_NAME}.`,
+    ])
+    expect(await fs.readFile(path.join(path.dirname(file), QuotaLedger.DAMAGED_BATCH_NAME), "utf8")).toBe('{"version":1,"days":')
   })
 })

@@ -1,18 +1,26 @@
 import fs from "node:fs/promises"
+import { randomBytes } from "node:crypto"
 import path from "node:path"
 import { z } from "zod"
 import { Paths } from "../global"
 import * as AtomicFile from "../util/atomic-file"
 import * as ReadFile from "../util/read-file"
-import { withLock } from "../util/file-lock"
+import { LockTimeoutError, withLock } from "../util/file-lock"
 
 /**
  * The local quota ledger: what this install sent to OpenCode's gateway providers and what came
  * back, per UTC day and per provider/model/auth source, plus the last refusal of each quota kind
  * with its reset. OpenCode publishes no free allowance and sends no rate-limit headers, so this is
  * the only record of "how much have I used today" that exists. One JSON file per install,
- * `<data>/quota/ledger.json`, mode 0600, replaced atomically under a lock so several processes
- * add to it without losing each other's counts.
+ * `<data>/quota/ledger.json`, mode 0600, plus the batches of counts not yet merged into it.
+ *
+ * A writer never waits for another: it puts its batch in a file of its own in `ledger.pending/`
+ * (a unique name, written whole and renamed into place, 0600), then merges the pending batches into
+ * ledger.json only if nobody else holds the lock at that moment. Waiting on a lock at the end of
+ * `cli run` lost counts when many processes ended at once (a waiter gave up and exited); a batch
+ * on disk is counted by every reader until a merge takes it in. ledger.json lists the batches its
+ * last merge took in (`absorbed`), so a batch is counted once even if that merge died before
+ * deleting them.
  *
  * It holds counts, kinds, model ids, auth-source tags and times: never a key, a fingerprint, a
  * prompt or an answer. A file that does not parse is moved aside (`ledger.damaged.json`) and
@@ -30,6 +38,18 @@ export const MAX_ROWS_PER_DAY = 64
 export const OTHER_MODEL = "(other)"
 export const MAX_NOTES = 5
 const MAX_REFUSALS = 64
+/** The folder of batches not yet merged into ledger.json, beside it. */
+export const PENDING_DIR = "ledger.pending"
+/** Where the last batch that could not be read is moved. */
+export const DAMAGED_BATCH_NAME = "ledger.damaged-batch.json"
+/**
+ * Batches waiting at most. Normally a merge follows each batch within moments; a pile this large
+ * means ledger.json itself cannot be written, and further counts are refused (and said) instead of
+ * filling the disk.
+ */
+export const MAX_PENDING = 1_000
+// `<ms since 1970, 13 digits>-<pid>-<16 hex>.json`: sorts by time, never reused.
+const BATCH_NAME = /^\d{13}-\d{1,10}-[0-9a-f]{16}\.json$/
 
 /** Refusals whose latest occurrence (and reset) the ledger keeps: spent quotas and client gates. */
 export const QUOTA_KINDS = [
@@ -95,6 +115,8 @@ export const File = z
     /** `provider auth` → the latest answered request, to tell whether a refusal still holds. */
     lastAnswered: z.record(z.string().max(256), Answered),
     notes: z.array(Note).max(MAX_NOTES),
+    /** The pending batches the last merge took in: a reader skips them, the next merge deletes what is left of them. */
+    absorbed: z.array(z.string().regex(BATCH_NAME)).max(MAX_PENDING).optional(),
   })
   .passthrough()
 export type File = z.infer<typeof File>
@@ -117,6 +139,10 @@ export function dir(env: Paths.Env = process.env) {
 
 export function filePath(env: Paths.Env = process.env) {
   return path.join(dir(env), FILE_NAME)
+}
+
+export function pendingDir(file: string) {
+  return path.join(path.dirname(file), PENDING_DIR)
 }
 
 /** "2026-11-21" for any moment of that UTC day. */
@@ -224,11 +250,34 @@ export function prune(ledger: File, now: number) {
 export type ReadResult = { ledger: File; damaged?: string }
 
 /**
- * Reads the ledger without changing anything: a missing file is an empty ledger, a damaged one is
- * an empty ledger with `damaged` saying why (the next write replaces it). Anything else that keeps
- * it from being read (a directory in its place, permissions) is thrown as a FileReadError.
+ * Reads the ledger with every batch still pending added, without changing anything: a missing file
+ * is an empty ledger, a damaged one is an empty ledger (plus the pending batches) with `damaged`
+ * saying why (the next merge replaces it). Anything else that keeps ledger.json from being read (a
+ * directory in its place, permissions) is thrown as a FileReadError. Takes no lock: a batch that
+ * disappears while it is read was merged meanwhile, and the read starts again.
  */
 export async function read(file: string): Promise<ReadResult> {
+  const pending = pendingDir(file)
+  for (let attempt = 1; ; attempt++) {
+    // Listed before ledger.json is read: a batch merged after the listing is then either in the
+    // ledger read (and in its `absorbed`) or gone, which starts the read again.
+    const names = await pendingNames(pending)
+    const result = await readLedgerFile(file)
+    const absorbed = new Set(result.ledger.absorbed)
+    let vanished = false
+    for (const name of names) {
+      if (absorbed.has(name)) continue
+      const batch = await readBatch(path.join(pending, name))
+      if (batch === "missing") vanished = true
+      else if (!batch.damaged) merge(result.ledger, batch.ledger)
+      if (vanished) break
+    }
+    if (!vanished || attempt >= 3) return result
+  }
+}
+
+/** ledger.json alone. */
+async function readLedgerFile(file: string): Promise<ReadResult> {
   let text: string
   try {
     text = (await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text
@@ -269,31 +318,130 @@ export async function ensureDir(dir: string) {
   }
 }
 
-/** How long a writer waits for another process's update before trying again later. */
+/** How long a process waits for another's lock on a file of the quota folder (meters.json). */
 export const LOCK_WAIT_MS = 2_000
 
 /**
- * Adds `counts` (a ledger of what happened since the last write) to the ledger file, under its
- * lock: read, merge, prune, write atomically (0600). A damaged file is moved aside and replaced by
- * a fresh ledger that says so.
+ * Adds `counts` (a ledger of what happened since the last write) to the ledger: as a pending batch
+ * first (never waiting for anyone; a failure here loses the counts and is thrown), then merged into
+ * ledger.json if the lock is free within `mergeWaitMs` (0: only if free now). Resolves to whether
+ * the merge ran; a lock held by another process is not an error, since the batch is counted as it is
+ * and the next merge takes it in.
  */
-export async function add(file: string, counts: File, now: number, lockWaitMs = LOCK_WAIT_MS) {
+export async function add(file: string, counts: File, now: number, mergeWaitMs = 0): Promise<boolean> {
+  await append(file, counts, now)
+  return compact(file, now, mergeWaitMs).then(
+    () => true,
+    (error) => {
+      if (error instanceof LockTimeoutError) return false
+      throw new MergeError(file, error)
+    },
+  )
+}
+
+/** The batch is on disk (and counted); only merging it into ledger.json failed. */
+export class MergeError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause })
+    this.name = "MergeError"
+  }
+}
+
+/** Writes `counts` as a new pending batch: a unique name, written whole, then renamed into place. */
+export async function append(file: string, counts: File, now: number) {
+  const pending = pendingDir(file)
+  await ensureDir(path.dirname(file))
+  await ensureDir(pending)
+  const waiting = (await pendingNames(pending)).length
+  if (waiting >= MAX_PENDING) throw new Error(`${pending} already holds ${waiting} batches not merged into ${FILE_NAME}; fix what keeps ${FILE_NAME} from being written`)
+  const batch = structuredClone(counts)
+  prune(batch, now)
+  delete batch.absorbed
+  const target = path.join(pending, `${String(Date.now()).padStart(13, "0")}-${process.pid}-${randomBytes(8).toString("hex")}.json`)
+  const temp = await AtomicFile.writeTemp(target, JSON.stringify(batch) + "\n")
+  try {
+    await fs.rename(temp, target)
+  } catch (error) {
+    await fs.unlink(temp).catch(() => {})
+    throw error
+  }
+}
+
+/**
+ * Merges the pending batches into ledger.json under its lock (`<file>.lock`), waiting at most
+ * `waitMs` for it (LockTimeoutError past that): read, add, prune, write atomically (0600), then
+ * delete the batches taken in. A damaged ledger.json is moved aside and replaced by a fresh ledger
+ * that says so; a batch that cannot be read is moved aside with a note.
+ */
+export async function compact(file: string, now: number, waitMs = 0) {
+  const pending = pendingDir(file)
   await ensureDir(path.dirname(file))
   await withLock(
     `${file}.lock`,
     async () => {
-      const { ledger, damaged } = await read(file)
+      const names = await pendingNames(pending)
+      const { ledger, damaged } = await readLedgerFile(file)
+      const note = (text: string) => ledger.notes.push({ at: new Date(now).toISOString(), text })
       if (damaged) {
         await fs.rename(file, path.join(path.dirname(file), DAMAGED_NAME)).catch(() => {})
-        ledger.notes.push({
-          at: new Date(now).toISOString(),
-          text: `The ledger could not be read (${damaged}) and was replaced; its earlier counts are lost. The damaged copy is ${DAMAGED_NAME}.`,
-        })
+        note(`The ledger could not be read (${damaged}) and was replaced; its earlier counts are lost. The damaged copy is ${DAMAGED_NAME}.`)
       }
-      merge(ledger, counts)
+      // Batches the last merge took in but did not get to delete: counted already, deleted now.
+      const previous = ledger.absorbed ?? []
+      const absorbed: string[] = []
+      for (const name of previous)
+        await fs.unlink(path.join(pending, name)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") absorbed.push(name)
+        })
+      const skip = new Set(previous)
+      const taken: string[] = []
+      for (const name of names) {
+        if (skip.has(name) || absorbed.length + taken.length >= MAX_PENDING) continue
+        const batch = await readBatch(path.join(pending, name))
+        if (batch === "missing") continue
+        if (batch.damaged) {
+          await fs.rename(path.join(pending, name), path.join(path.dirname(file), DAMAGED_BATCH_NAME)).catch(() => {})
+          note(`A batch of counts (${name}) could not be read (${batch.damaged}) and was left out; it is kept as ${DAMAGED_BATCH_NAME}.`)
+        } else merge(ledger, batch.ledger)
+        taken.push(name)
+      }
+      if (!damaged && taken.length === 0) return
       prune(ledger, now)
+      absorbed.push(...taken)
+      if (absorbed.length) ledger.absorbed = absorbed
+      else delete ledger.absorbed
       await AtomicFile.write(file, JSON.stringify(ledger) + "\n")
+      for (const name of taken) await fs.unlink(path.join(pending, name)).catch(() => {})
     },
-    { waitMs: lockWaitMs },
+    { waitMs },
   )
+}
+
+/** The pending batches, oldest first, at most MAX_PENDING; none when the folder is missing. */
+async function pendingNames(pending: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await fs.readdir(pending)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ENOTDIR") return []
+    throw error
+  }
+  return names
+    .filter((n) => BATCH_NAME.test(n))
+    .sort()
+    .slice(0, MAX_PENDING)
+}
+
+/** One pending batch; "missing" when it was merged (and deleted) since it was listed. */
+async function readBatch(file: string): Promise<ReadResult | "missing"> {
+  try {
+    return parse((await ReadFile.readText(file, { maxBytes: MAX_BYTES })).text)
+  } catch (error) {
+    if (error instanceof ReadFile.FileReadError && error.reason === "missing") return "missing"
+    return { ledger: empty(), damaged: error instanceof Error ? error.message.slice(0, 200) : "it cannot be read" }
+  }
 }

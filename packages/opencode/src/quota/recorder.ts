@@ -1,13 +1,14 @@
-import { LockTimeoutError } from "../util/file-lock"
 import * as Ledger from "./ledger"
 
 /**
  * Puts ledger events on disk without holding up the request they describe: `record` only appends
  * the event to an in-memory list; in the background (or every FOLD_AT events) the list is folded
- * into counters (a small ledger of its own), and one drain per file merges those into the file a
- * moment later (or at once on `flush`, which the CLI awaits before it exits). A failure is reported
- * once and never thrown. Folding is kept off the request: measured in place, counting on the
- * request path cost about 20 µs a request against 1 µs for the append.
+ * into counters (a small ledger of its own), and one drain per file puts those on disk a moment
+ * later (or at once on `flush`, which the CLI awaits before it exits) as a pending batch, merged
+ * into the ledger only when no other process is merging (Ledger.add): a drain never waits for
+ * another process. A failure is reported once and never thrown; another process holding the
+ * ledger is not a failure and says nothing. Folding is kept off the request: measured in place,
+ * counting on the request path cost about 20 µs a request against 1 µs for the append.
  */
 
 /** Events of a burst written together: one write every 5 s at most under steady traffic (the CLI writes at exit). */
@@ -21,7 +22,7 @@ export interface Options {
   /** Told once per recorder, the first time the ledger cannot be written. */
   onError?: (message: string) => void
   delayMs?: number
-  /** How long a write waits for another process's (Ledger.LOCK_WAIT_MS). */
+  /** How long a merge into ledger.json waits for another process's (default 0: merge only if free now; the batch is counted either way). */
   lockWaitMs?: number
 }
 
@@ -104,15 +105,8 @@ export class Recorder {
         try {
           await Ledger.add(this.file, batch, this.now(), this.lockWaitMs)
         } catch (error) {
-          // Another process holds the ledger for longer than expected: keep the counts for the next try.
-          if (error instanceof LockTimeoutError) {
-            Ledger.merge(batch, this.pending)
-            this.pending = batch
-            this.pendingEvents += events
-            this.report(error)
-            break
-          }
-          this.droppedEvents += events
+          // Only when the batch itself could not be written are its counts lost.
+          if (!(error instanceof Ledger.MergeError)) this.droppedEvents += events
           this.report(error)
         }
       }
@@ -126,8 +120,12 @@ export class Recorder {
     if (this.reported) return
     this.reported = true
     const reason = error instanceof Error ? error.message : String(error)
+    const outcome =
+      error instanceof Ledger.MergeError
+        ? `the counts wait beside it in ${Ledger.PENDING_DIR}/ and \`status\` still shows them`
+        : "`status` may show fewer requests than were sent"
     try {
-      this.onError(`PawWork could not update its quota ledger ${this.file} (${reason.slice(0, 300)}); requests are not affected, and \`status\` may show fewer requests than were sent.`)
+      this.onError(`PawWork could not update its quota ledger ${this.file} (${reason.slice(0, 300)}); requests are not affected, and ${outcome}.`)
     } catch {}
   }
 }

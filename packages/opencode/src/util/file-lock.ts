@@ -32,7 +32,8 @@ export async function withLock<T>(lockFile: string, body: () => Promise<T>, opti
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
       if (await breakIfStale(lockFile)) continue
-      if (Date.now() > deadline) throw new LockTimeoutError(lockFile)
+      // >=: a wait of 0 tries once, never sleeps.
+      if (Date.now() >= deadline) throw new LockTimeoutError(lockFile)
       // Not Bun.sleep: the fetch layer runs this under Node too (dist/register.mjs).
       await sleep(5 + Math.random() * 20)
     }
