@@ -199,9 +199,14 @@ describe("recorder", () => {
     await QuotaLedger.append(file, counts(3), NOW)
     const damaged = `${String(NOW).padStart(13, "0")}-1-${"0".repeat(16)}.json`
     await fs.writeFile(path.join(pending, damaged), '{"version":1,"days":')
+    // Temp files of writers killed before their rename: an old one is removed, a fresh one may still be written.
+    const [old, fresh] = ["a", "b"].map((x) => path.join(pending, `${damaged.replace("-1-", "-2-")}.2.${x.repeat(16)}.tmp`))
+    await fs.writeFile(old!, "{")
+    await fs.utimes(old!, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000))
+    await fs.writeFile(fresh!, "{")
     expect(await sent()).toBe(5)
     await QuotaLedger.compact(file, NOW)
-    expect(await fs.readdir(pending)).toEqual([])
+    expect(await fs.readdir(pending)).toEqual([path.basename(fresh!)])
     const { ledger } = await QuotaLedger.read(file)
     expect(ledger.days["2026-11-21"]?.["opencode/big-pickle public"]?.sent).toBe(5)
     expect(ledger.notes.map((n) => n.text)).toEqual([

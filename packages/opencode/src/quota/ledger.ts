@@ -408,6 +408,7 @@ export async function compact(file: string, now: number, waitMs = 0) {
         } else merge(ledger, batch.ledger)
         taken.push(name)
       }
+      await removeLeftovers(pending)
       if (!damaged && taken.length === 0) return
       prune(ledger, now)
       absorbed.push(...taken)
@@ -435,6 +436,20 @@ async function pendingNames(pending: string): Promise<string[]> {
     .sort()
     .slice(0, MAX_PENDING)
 }
+
+/** A writer killed between its temp file and the rename leaves the temp (`<batch>.<pid>.<hex>.tmp`): gone after a while. */
+async function removeLeftovers(pending: string) {
+  const names = await fs.readdir(pending).catch(() => [] as string[])
+  for (const name of names) {
+    const batch = name.slice(0, name.indexOf(".json.") + 5)
+    if (!BATCH_NAME.test(batch) || !AtomicFile.isTempFor(batch, name)) continue
+    const file = path.join(pending, name)
+    const stat = await fs.lstat(file).catch(() => undefined)
+    if (stat?.isFile() && Date.now() - stat.mtimeMs > LEFTOVER_MS) await fs.unlink(file).catch(() => {})
+  }
+}
+// Far longer than writing a few hundred bytes takes: a temp this old has no writer any more.
+const LEFTOVER_MS = 10 * 60_000
 
 /** One pending batch; "missing" when it was merged (and deleted) since it was listed. */
 async function readBatch(file: string): Promise<ReadResult | "missing"> {
