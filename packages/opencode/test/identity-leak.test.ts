@@ -71,7 +71,7 @@ test("planted keys and tokens appear nowhere but their own stores", async () => 
   Identity.resetCache()
   const resolved = await Provider.getModel("opencode", "big-pickle", withEnv)
   outputs.push(JSON.stringify(resolved), JSON.stringify(await Identity.load(withEnv)), JSON.stringify(resolved.install))
-  const input = { model: resolved, sessionID: Identifier.ascending("session"), requestID: Identifier.ascending("message"), messages: [{ role: "user" as const, content: "hi" }] }
+  const input = { model: resolved, sessionID: Identifier.create("session"), requestID: Identifier.ascending("message"), messages: [{ role: "user" as const, content: "hi" }] }
   const captured = await SessionDryRun.capture(input)
   expect(captured.headers["x-pawwork-install"]).toBe(tokens.at(-1)!) // the capture itself holds it...
   outputs.push(JSON.stringify(SessionDryRun.report(resolved, captured))) // ...the report does not
