@@ -80,9 +80,10 @@ export class Watch {
 
   /**
    * The response is there: from now on silence is measured, not the wait for an answer. Once per
-   * attempt, the timer is brought forward when the silence deadline falls before it.
+   * attempt, the timer is brought forward when the silence deadline falls before it. Bound, so it
+   * is handed to the provider's response hook as it is, without a closure per attempt.
    */
-  answer() {
+  readonly answer = () => {
     this.answered = true
     this.last = this.now()
     if (this.timer !== undefined && this.last + this.timeouts.streamIdleMs < this.due) {
@@ -126,8 +127,9 @@ export class Watch {
 
 /**
  * The model with the moment its response arrives reported to the watch: the SDK's doStream
- * resolves once the status and headers are in, before any event is parsed. A wrapper per attempt
- * over the cached model costs an object, not the schema compilation a new model would.
+ * resolves once the status and headers are in, before any event is parsed. The runtime's own
+ * models need none of this (their fetch reports the response through provider/response-hook.ts,
+ * and llm.ts registers the watch there); this is for a host whose model fetches by other means.
  */
 export function watched(model: LanguageModel, watch: Watch): LanguageModel {
   if (typeof model === "string") return model

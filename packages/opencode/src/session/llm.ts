@@ -2,6 +2,7 @@ import { streamText, type ModelMessage } from "ai"
 import { Provider } from "../provider"
 import * as SessionHeaders from "./headers"
 import * as SessionDeadline from "./deadline"
+import * as ResponseHook from "../provider/response-hook"
 
 export interface StreamInput {
   model: Provider.Resolved
@@ -34,8 +35,11 @@ export function stream(input: StreamInput, watch?: SessionDeadline.Watch) {
   })
   const model = Provider.languageModel(input.model, input.fetch)
   const abortSignal = !watch ? input.abortSignal : input.abortSignal ? AbortSignal.any([input.abortSignal, watch.signal]) : watch.signal
+  // The SDK hands this signal to the model's fetch as it is, and that fetch (provider.ts) reports the
+  // response through it: no model wrapper per attempt.
+  if (watch && abortSignal) ResponseHook.onResponse(abortSignal, watch.answer)
   return streamText({
-    model: watch ? SessionDeadline.watched(model, watch) : model,
+    model,
     ...(input.system ? { system: input.system } : {}),
     messages: input.messages,
     headers,
