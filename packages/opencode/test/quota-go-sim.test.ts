@@ -3,14 +3,13 @@ import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
-import * as Identifier from "../src/id/id"
 import { Provider } from "../src/provider"
-import { SessionProcessor, SessionRetry } from "../src/session"
-import { QuotaLedger, QuotaMeters, QuotaRecorder, QuotaTurn } from "../src/quota"
+import { QuotaLedger, QuotaMeters } from "../src/quota"
 import type { Config } from "../src/config"
 import { leakedFragments } from "./fixture/leaks"
 import { plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { simInstall } from "./fixture/sim-install"
+import { quotaTurn } from "./fixture/quota-turn"
 import { START } from "./fixture/gateway-accounts"
 
 /**
@@ -47,32 +46,16 @@ async function install(key = KEY, target = sim) {
 const now = () => sim.clock.now().getTime()
 const ALWAYS_STALE: Config.QuotaSettings = { cacheMaxAgeSec: 0 }
 
-async function turn(env: Record<string, string | undefined>, warnings: string[], options: { settings?: Config.QuotaSettings; fetch?: typeof fetch; afterProcess?: () => void } = {}) {
-  const model = await Provider.getModel("opencode-go", "glm-5", env)
-  const quota = QuotaTurn.forTurn({
-    model,
+function turn(env: Record<string, string | undefined>, warnings: string[], options: { settings?: Config.QuotaSettings; fetch?: typeof fetch; afterProcess?: () => void } = {}) {
+  return quotaTurn({
+    model: "opencode-go/glm-5",
     env,
     now,
     settings: options.settings ?? ALWAYS_STALE,
     onWarning: (text) => warnings.push(text),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.afterProcess ? { afterProcess: options.afterProcess } : {}),
   })
-  const result = await SessionProcessor.process({
-    model,
-    sessionID: Identifier.create("session"),
-    requestID: Identifier.ascending("message"),
-    messages: [{ role: "user", content: "hello" }],
-    decide: SessionRetry.policy(),
-    now,
-    sleep: async () => {},
-    onTurnStart: quota.onTurnStart,
-    onSuccess: quota.onSuccess,
-    onFailure: quota.onFailure,
-  })
-  options.afterProcess?.()
-  await quota.settled()
-  await QuotaRecorder.flushAll()
-  return result
 }
 
 const count = (warnings: string[], text: string) => warnings.filter((w) => w.includes(text)).length

@@ -3,13 +3,11 @@ import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import fs from "node:fs/promises"
 import path from "node:path"
 import * as Auth from "../src/auth"
-import * as Identifier from "../src/id/id"
-import { Provider } from "../src/provider"
-import { SessionProcessor, SessionRetry } from "../src/session"
-import { QuotaLedger, QuotaRecorder, QuotaTurn } from "../src/quota"
+import { QuotaLedger, QuotaRecorder } from "../src/quota"
 import { leakedFragments } from "./fixture/leaks"
 import { plantedSecret, type TestInstall } from "./fixture/install"
 import { simInstall } from "./fixture/sim-install"
+import { quotaTurn } from "./fixture/quota-turn"
 import { MIDNIGHT, START } from "./fixture/gateway-accounts"
 
 /**
@@ -38,25 +36,8 @@ async function install() {
 
 const now = () => sim.clock.now().getTime()
 
-async function turn(env: Record<string, string | undefined>, model = "opencode/big-pickle") {
-  const [providerID, modelID] = model.split("/") as [string, string]
-  const resolved = await Provider.getModel(providerID, modelID, env)
-  const quota = QuotaTurn.forTurn({ model: resolved, env, now })
-  const result = await SessionProcessor.process({
-    model: resolved,
-    sessionID: Identifier.create("session"),
-    requestID: Identifier.ascending("message"),
-    messages: [{ role: "user", content: "hello" }],
-    decide: SessionRetry.policy(),
-    now,
-    sleep: async () => {},
-    onTurnStart: quota.onTurnStart,
-    onSuccess: quota.onSuccess,
-    onFailure: quota.onFailure,
-  })
-  await quota.settled()
-  await QuotaRecorder.flushAll()
-  return result
+function turn(env: Record<string, string | undefined>, model = "opencode/big-pickle") {
+  return quotaTurn({ model, env, now })
 }
 
 async function ledgerOf(made: TestInstall) {

@@ -3,16 +3,14 @@ import { startSimulator, type SimConfigInput, type Simulator } from "@pawwork/ze
 import fs from "node:fs/promises"
 import { z } from "zod"
 import * as Auth from "../src/auth"
-import * as Identifier from "../src/id/id"
-import { Provider } from "../src/provider"
-import { SessionProcessor, SessionRetry } from "../src/session"
-import { QuotaLedger, QuotaRecorder, QuotaTurn } from "../src/quota"
+import { QuotaLedger } from "../src/quota"
 import { StatusReport, Waybar } from "../src/quota/status-schema"
 import * as StatusCmd from "../src/cli/cmd/status"
 import type { IO } from "../src/cli/io"
 import { leakedFragments } from "./fixture/leaks"
 import { plantedSecret, runCli, type TestInstall } from "./fixture/install"
 import { simInstall } from "./fixture/sim-install"
+import { quotaTurn } from "./fixture/quota-turn"
 import { MIDNIGHT, START } from "./fixture/gateway-accounts"
 
 /**
@@ -94,25 +92,8 @@ function schemaOf(schema: z.ZodType, prefix = ""): string[] {
 }
 const schemaPaths = new Set(schemaOf(StatusReport))
 
-async function turn(env: Record<string, string | undefined>, model: string, sessionID = Identifier.create("session")) {
-  const [providerID, modelID] = model.split("/") as [string, string]
-  const resolved = await Provider.getModel(providerID, modelID, env)
-  const quota = QuotaTurn.forTurn({ model: resolved, env, now, settings: { thresholds: false } })
-  const result = await SessionProcessor.process({
-    model: resolved,
-    sessionID,
-    requestID: Identifier.ascending("message"),
-    messages: [{ role: "user", content: "hello" }],
-    decide: SessionRetry.policy(),
-    now,
-    sleep: async () => {},
-    onTurnStart: quota.onTurnStart,
-    onSuccess: quota.onSuccess,
-    onFailure: quota.onFailure,
-  })
-  await quota.settled()
-  await QuotaRecorder.flushAll()
-  return result
+function turn(env: Record<string, string | undefined>, model: string, sessionID?: string) {
+  return quotaTurn({ model, env, now, settings: { thresholds: false }, ...(sessionID ? { sessionID } : {}) })
 }
 
 /** `status` in this process, on the simulator's clock. */
