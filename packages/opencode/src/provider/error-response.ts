@@ -1,6 +1,5 @@
 import { APICallError } from "ai"
 import { readBounded } from "../util/bounded-stream"
-import * as ResponseHook from "./response-hook"
 
 /**
  * Wraps fetch so an error body that arrives with a success status reaches the classifier. The Go
@@ -31,8 +30,6 @@ export function surfaceErrorBodies(base?: typeof fetch): typeof fetch {
     // Never followed: fetch drops Authorization on a redirect to another host, but sends the install
     // token, every configured header (a relay key) and the prompt on to it.
     const response = await (base ?? globalThis.fetch)(input, { ...init, redirect: "manual" })
-    // The attempt's first-byte deadline is met (session/deadline.ts), whatever the answer says.
-    ResponseHook.responded(init?.signal)
     if (response.status >= 300 && response.status < 400) throw redirected(response, urlOf(input))
     if (!response.ok) return capped(response)
     // Only a streaming request's answer is an event stream: a non-streamed JSON answer may be one long line.

@@ -1,4 +1,4 @@
-import { wrapLanguageModel, type LanguageModel } from "ai"
+import type { LanguageModel } from "ai"
 import { DeadlineError } from "../provider/deadline-error"
 
 /**
@@ -80,10 +80,9 @@ export class Watch {
 
   /**
    * The response is there: from now on silence is measured, not the wait for an answer. Once per
-   * attempt, the timer is brought forward when the silence deadline falls before it. Bound, so it
-   * is handed to the provider's response hook as it is, without a closure per attempt.
+   * attempt, the timer is brought forward when the silence deadline falls before it.
    */
-  readonly answer = () => {
+  answer() {
     this.answered = true
     this.last = this.now()
     if (this.timer !== undefined && this.last + this.timeouts.streamIdleMs < this.due) {
@@ -126,21 +125,20 @@ export class Watch {
 }
 
 /**
- * The model with the moment its response arrives reported to the watch: the SDK's doStream
- * resolves once the status and headers are in, before any event is parsed. The runtime's own
- * models need none of this (their fetch reports the response through provider/response-hook.ts,
- * and llm.ts registers the watch there); this is for a host whose model fetches by other means.
+ * The model as this attempt sends it: its requests carry the watch's signal, and the moment the
+ * response arrives (the SDK's doStream resolves once the status and headers are in, before any
+ * event is parsed) is reported to the watch. The signal goes to doStream, not to streamText: given
+ * there, it costs the SDK's own abort bookkeeping on every request, which the caller's signal alone
+ * (when there is one) still gets. A delegate over the cached model, not wrapLanguageModel's
+ * middleware chain: one object and one closure per attempt.
  */
-export function watched(model: LanguageModel, watch: Watch): LanguageModel {
-  if (typeof model === "string") return model
-  return wrapLanguageModel({
-    model,
-    middleware: {
-      wrapStream: async ({ doStream }) => {
-        const result = await doStream()
-        watch.answer()
-        return result
-      },
-    },
-  })
+export function watched<M extends Exclude<LanguageModel, string>>(model: M, watch: Watch): M {
+  const delegate = Object.create(model) as M
+  delegate.doStream = (async (options: { abortSignal?: AbortSignal }) => {
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, watch.signal]) : watch.signal
+    const result = await model.doStream({ ...options, abortSignal } as never)
+    watch.answer()
+    return result
+  }) as M["doStream"]
+  return delegate
 }

@@ -2,7 +2,6 @@ import { streamText, type ModelMessage } from "ai"
 import { Provider } from "../provider"
 import * as SessionHeaders from "./headers"
 import * as SessionDeadline from "./deadline"
-import * as ResponseHook from "../provider/response-hook"
 
 export interface StreamInput {
   model: Provider.Resolved
@@ -34,12 +33,9 @@ export function stream(input: StreamInput, watch?: SessionDeadline.Watch) {
     ...(input.model.install?.token ? { install: input.model.install.token } : {}),
   })
   const model = Provider.languageModel(input.model, input.fetch)
-  const abortSignal = !watch ? input.abortSignal : input.abortSignal ? AbortSignal.any([input.abortSignal, watch.signal]) : watch.signal
-  // The SDK hands this signal to the model's fetch as it is, and that fetch (provider.ts) reports the
-  // response through it: no model wrapper per attempt.
-  if (watch && abortSignal) ResponseHook.onResponse(abortSignal, watch.answer)
   return streamText({
-    model,
+    // The watch's signal reaches the request through the model (SessionDeadline.watched), not here.
+    model: watch && typeof model !== "string" ? SessionDeadline.watched(model, watch) : model,
     ...(input.system ? { system: input.system } : {}),
     messages: input.messages,
     headers,
@@ -47,6 +43,6 @@ export function stream(input: StreamInput, watch?: SessionDeadline.Watch) {
     // The SDK's default logs every failure with its request body (the prompt) to stderr; the
     // failure reaches the processor as the stream's error part and is reported from there.
     onError: () => {},
-    ...(abortSignal ? { abortSignal } : {}),
+    ...(input.abortSignal ? { abortSignal: input.abortSignal } : {}),
   })
 }
