@@ -15,10 +15,7 @@ beforeAll(async () => {
   h = await harness()
 })
 afterAll(() => h.stop())
-beforeEach(async () => {
-  await h.redis.client.send("FLUSHALL", [])
-  for (const r of h.relays.splice(0)) await r.stop()
-})
+beforeEach(() => h.reset())
 
 async function classified(response: Response) {
   const headers = Object.fromEntries(response.headers.entries())

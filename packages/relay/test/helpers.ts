@@ -138,6 +138,8 @@ export interface Harness {
   relays: Relay[]
   logs: string[]
   start(config?: Partial<RelayConfigInput> & { limits?: RelayConfigInput["limits"] }): Promise<Relay>
+  /** Between tests: an empty Redis, a fresh simulator, no relay left from the test before. */
+  reset(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -170,6 +172,11 @@ export async function harness(options: { now?: () => number } = {}): Promise<Har
       })
       relays.push(relay)
       return relay
+    },
+    async reset() {
+      await redis.client.send("FLUSHALL", [])
+      sim.reset()
+      for (const r of relays.splice(0)) await r.stop()
     },
     async stop() {
       for (const r of relays) await r.stop()

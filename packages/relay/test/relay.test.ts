@@ -7,10 +7,7 @@ beforeAll(async () => {
   h = await harness()
 })
 afterAll(() => h.stop())
-beforeEach(async () => {
-  await h.redis.client.send("FLUSHALL", [])
-  h.sim.reset()
-})
+beforeEach(() => h.reset())
 
 describe("relay: forwarding", () => {
   test("a non-stream request is served with the relay's key, the client's OpenCode headers, and no install token", async () => {

@@ -11,11 +11,7 @@ beforeAll(async () => {
   h = await harness()
 })
 afterAll(() => h.stop())
-beforeEach(async () => {
-  await h.redis.client.send("FLUSHALL", [])
-  h.sim.reset()
-  for (const r of h.relays.splice(0)) await r.stop()
-})
+beforeEach(() => h.reset())
 
 interface Sent {
   install: string
