@@ -3,6 +3,7 @@ import type { Stats } from "node:fs"
 import path from "node:path"
 import { randomBytes } from "node:crypto"
 import { RuntimeError } from "./error"
+import { processAlive } from "./process-alive"
 
 /**
  * Replacing a user's file without ever clobbering something else. Only a regular file (or a path
@@ -198,19 +199,7 @@ export async function removeLeftovers(target: string) {
     const stat = await fs.lstat(file).catch(() => undefined)
     if (!stat?.isFile()) continue
     const pid = Number(match[2])
-    if (running(pid) && Date.now() - stat.mtimeMs < LEFTOVER_MS) continue
+    if (processAlive(pid) && Date.now() - stat.mtimeMs < LEFTOVER_MS) continue
     await fs.unlink(file).catch(() => {})
-  }
-}
-
-function running(pid: number) {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs/promises"
 import { setTimeout as sleep } from "node:timers/promises"
+import { processAlive } from "./process-alive"
 import * as ReadFile from "./read-file"
 
 /** A lock this old whose holder process is gone was left by a crash. */
@@ -67,14 +68,5 @@ function readLock(lockFile: string) {
 }
 
 function ownerRunning(content: string) {
-  const pid = Number.parseInt(content, 10)
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
+  return processAlive(Number.parseInt(content, 10))
 }
