@@ -1,26 +1,19 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test"
-import { fingerprint, startSimulator, type SimOptions, type Simulator } from "@pawwork/zen-sim"
+import { describe, expect, setDefaultTimeout, test } from "bun:test"
+import { fingerprint, type Simulator } from "@pawwork/zen-sim"
 import { Probe, ProbeRender } from "../src/probe"
 import * as FreeTier from "../src/probe/free-tier"
 import * as Identifier from "../src/id/id"
 import { Installation } from "../src/installation"
 import { ProviderError } from "../src/provider"
 import { plantedSecret } from "./fixture/install"
+import { simulatorsFor } from "./fixture/simulators"
 
 // The free-tier check of the probe: one anonymous free request with the runtime's own headers,
 // asked before the allowance comparisons, against the simulator's client gate.
 setDefaultTimeout(60_000)
 
 const KEY = plantedSecret("sk-probe-tier")
-const quick = { freeDailyLimit: 3, newClientBonus: false, workspaces: [{ id: "wrk_tier", balanceUSD: 20, members: [{ userID: "usr_tier", keys: [KEY] }] }] }
-
-const sims: Simulator[] = []
-async function sim(options: SimOptions = {}) {
-  const started = await startSimulator({ trustProxy: true, ...options, config: { ...quick, ...options.config } })
-  sims.push(started)
-  return started
-}
-afterAll(() => Promise.all(sims.map((s) => s.stop())))
+const sim = simulatorsFor({ freeDailyLimit: 3, newClientBonus: false, workspaces: [{ id: "wrk_tier", balanceUSD: 20, members: [{ userID: "usr_tier", keys: [KEY] }] }] })
 
 const chats = (s: Simulator) => s.requests().filter((r) => r.path.endsWith("/chat/completions"))
 // The simulator records credentials as fingerprints, the anonymous key too.

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
 import fs from "node:fs/promises"
 import os from "node:os"
-import { startSimulator, type SimOptions, type Simulator } from "@pawwork/zen-sim"
+import type { Simulator } from "@pawwork/zen-sim"
 import { Probe, ProbeTarget } from "../src/probe"
 import { Budget, BudgetExhaustedError } from "../src/probe/budget"
 import * as Conclusion from "../src/probe/conclusion"
 import type { Report } from "../src/probe/report"
 import { plantedSecret } from "./fixture/install"
+import { simulatorsFor } from "./fixture/simulators"
 
 // Each probe sends a few dozen requests through the real runtime; allow for a loaded machine.
 setDefaultTimeout(60_000)
@@ -18,15 +19,7 @@ const workspaces = [
   { id: "wrk_probe", balanceUSD: 20, members: [{ userID: "usr_probe", keys: [KEY] }] },
   { id: "wrk_probe_go", members: [{ userID: "usr_probe_go", keys: [GO_KEY], go: { limits: { "5 hour": 0.15 } } }] },
 ]
-const quick = { freeDailyLimit: 3, newClientBonus: false, workspaces }
-
-const sims: Simulator[] = []
-async function sim(options: SimOptions = {}) {
-  const started = await startSimulator({ trustProxy: true, ...options, config: { ...quick, ...options.config } })
-  sims.push(started)
-  return started
-}
-afterAll(() => Promise.all(sims.map((s) => s.stop())))
+const sim = simulatorsFor({ freeDailyLimit: 3, newClientBonus: false, workspaces })
 
 const keys = { key: { env: "PROBE_KEY", value: KEY }, goKey: { env: "PROBE_GO_KEY", value: GO_KEY } }
 const verdicts = (report: Report) => Object.fromEntries(report.cases.map((c) => [c.name, c.verdict]))
