@@ -38,3 +38,15 @@ test("a stopped watch never fires", async () => {
   expect(watch.expired).toBeUndefined()
   expect(watch.signal.aborted).toBe(false)
 })
+
+test("watches share one timer: a shorter deadline started later still runs out, and so do the others after it", async () => {
+  const long = new SessionDeadline.Watch(timeouts({ firstByteMs: 60_000 }))
+  const short = new SessionDeadline.Watch(timeouts({ firstByteMs: 20 }))
+  const later = new SessionDeadline.Watch(timeouts({ firstByteMs: 40 }))
+  await settle(short)
+  expect(short.expired?.deadline).toBe("first_byte")
+  await settle(later)
+  expect(later.expired?.deadline).toBe("first_byte")
+  expect(long.expired).toBeUndefined()
+  long.stop()
+})

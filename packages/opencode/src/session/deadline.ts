@@ -9,8 +9,8 @@ import { DeadlineError } from "../provider/deadline-error"
  * Progress is a stream event the SDK parsed out of the body (text, reasoning, tool input, finish):
  * its SSE parser drops comment lines, so `: keep-alive` comments, however frequent, never count,
  * and neither does an event that carries nothing. Measuring there needs no second pass over the
- * bytes: the hot path stores one timestamp per event, and one timer per attempt is re-armed only
- * when it fires, never per event.
+ * bytes: the hot path stores one timestamp per event, and one timer shared by all attempts is
+ * re-armed only when it fires or an earlier deadline comes in, never per event.
  */
 
 export interface Timeouts {
@@ -64,9 +64,9 @@ export class Watch {
   private readonly firstByteMs: number
   private answered = false
   private last = 0
-  private timer: ReturnType<typeof setTimeout> | undefined
-  /** When the armed timer fires, on the `now` clock. */
+  /** When this watch is next checked, on the `now` clock, and on the shared timer's clock. */
   private due = Infinity
+  private wakeAt = Infinity
 
   constructor(
     private readonly timeouts: Timeouts,
@@ -75,34 +75,31 @@ export class Watch {
     this.signal = this.controller.signal
     this.started = now()
     this.firstByteMs = Math.min(timeouts.firstByteMs, timeouts.responseMs)
+    if (Watch.watching.size === 0) Watch.timer?.ref()
+    Watch.watching.add(this)
     this.arm(this.firstByteMs)
   }
 
   /**
    * The response is there: from now on silence is measured, not the wait for an answer. Once per
-   * attempt, the timer is brought forward when the silence deadline falls before it.
+   * attempt, the check is brought forward when the silence deadline falls before it.
    */
   answer() {
     this.answered = true
     this.last = this.now()
-    if (this.timer !== undefined && this.last + this.timeouts.streamIdleMs < this.due) {
-      clearTimeout(this.timer)
-      this.arm(this.timeouts.streamIdleMs)
-    }
+    if (Watch.watching.has(this) && this.last + this.timeouts.streamIdleMs < this.due) this.arm(this.timeouts.streamIdleMs)
   }
 
-  /** A stream event arrived. Only the time is stored; the timer catches up when it fires. */
+  /** A stream event arrived. Only the time is stored; the check catches up when it comes. */
   progress() {
     this.last = this.now()
   }
 
   stop() {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
+    if (Watch.watching.delete(this) && Watch.watching.size === 0) Watch.timer?.unref()
   }
 
-  private readonly check = () => {
-    this.timer = undefined
+  private check() {
     const now = this.now()
     const t = this.timeouts
     const left = this.answered ? this.last + t.streamIdleMs - now : this.started + this.firstByteMs - now
@@ -115,12 +112,40 @@ export class Watch {
   private arm(ms: number) {
     const wait = Math.max(1, Math.ceil(ms))
     this.due = this.now() + wait
-    this.timer = setTimeout(this.check, wait)
+    this.wakeAt = performance.now() + wait
+    Watch.wakeBy(this.wakeAt)
   }
 
   private expire(deadline: "first_byte" | "stream_idle" | "response", ms: number) {
+    this.stop()
     this.expired = new DeadlineError(deadline, ms)
     this.controller.abort(this.expired)
+  }
+
+  // One timer for every watch in the process, armed for the earliest check: a timer per attempt
+  // (setTimeout, then clearTimeout) was a measurable part of a request's client-side cost, and
+  // attempts of one process have the same deadlines, so a new one almost never needs it moved.
+  // It holds the process open only while some attempt is watched, as a timer per attempt did.
+  private static readonly watching = new Set<Watch>()
+  private static timer: ReturnType<typeof setTimeout> | undefined
+  private static timerAt = Infinity
+
+  private static wakeBy(at: number) {
+    if (at >= Watch.timerAt) return
+    if (Watch.timer !== undefined) clearTimeout(Watch.timer)
+    Watch.timerAt = at
+    Watch.timer = setTimeout(Watch.sweep, Math.max(1, Math.ceil(at - performance.now())))
+    if (Watch.watching.size === 0) Watch.timer.unref()
+  }
+
+  private static sweep() {
+    Watch.timer = undefined
+    Watch.timerAt = Infinity
+    const now = performance.now()
+    for (const watch of Watch.watching) if (watch.wakeAt <= now) watch.check()
+    let next = Infinity
+    for (const watch of Watch.watching) next = Math.min(next, watch.wakeAt)
+    if (next < Infinity) Watch.wakeBy(next)
   }
 }
 
