@@ -43,7 +43,7 @@ describe("stall faults", () => {
     // Nothing arrives: the request stays pending until the client aborts it.
     setTimeout(() => controller.abort(), 200);
     await expect(pending).rejects.toThrow();
-    for (let i = 0; i < 50 && sim.requests()[0]?.status !== 499; i++) await Bun.sleep(10);
+    for (let i = 0; i < 500 && sim.requests()[0]?.status !== 499; i++) await Bun.sleep(10);
     expect(sim.requests()[0]?.status).toBe(499);
   });
 
