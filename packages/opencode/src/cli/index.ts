@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { processIO, type IO } from "./io"
+import { processIO, tolerateClosedStdout, type IO } from "./io"
 import * as Failure from "./failure"
 import * as Run from "./cmd/run"
 import * as Models from "./cmd/models"
@@ -64,4 +64,7 @@ export async function main(argv: string[], io: IO = processIO): Promise<number> 
   }
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2))
+if (import.meta.main) {
+  tolerateClosedStdout()
+  process.exitCode = await main(process.argv.slice(2))
+}

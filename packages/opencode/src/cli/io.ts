@@ -15,8 +15,26 @@ export interface IO {
   readStdin(maxBytes: number): Promise<StdinText>
 }
 
+// Set once the reader of stdout has gone (`run ... | head`): what is left to print goes nowhere.
+let stdoutClosed = false
+
+/**
+ * A reader that stops early closes the pipe, and the next write fails with EPIPE, which Bun
+ * reports as an uncaught error with a stack. Past that point the command's output is dropped
+ * quietly and the command still finishes its own work (the ledger, the diagnostics record), as
+ * `git log | head` does. Other stdout errors stay as loud as before.
+ */
+export function tolerateClosedStdout(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+    stdoutClosed = true
+  })
+}
+
 export const processIO: IO = {
-  stdout: (text) => void process.stdout.write(text),
+  stdout: (text) => {
+    if (!stdoutClosed) process.stdout.write(text)
+  },
   stderr: (text) => void process.stderr.write(text),
   env: process.env,
   readStdin: (maxBytes) => readBounded(Bun.stdin.stream(), maxBytes),
