@@ -131,6 +131,17 @@ describe("whose side a failure is on", () => {
     ])
   })
 
+  test("a request too large in bytes names the relay's limit or a limit on the way, never the context window", () => {
+    const relay = findings([
+      failure(1, { kind: "request_too_large", origin: "gateway", statusCode: 413, upstreamType: "RequestTooLargeError", message: "The request body is larger than the relay accepts (1048576 bytes)." }),
+    ])
+    expect(relay).toHaveLength(1)
+    expect(relay[0]).toStartWith("The request to opencode/big-pickle was refused as too large in bytes (HTTP 413 RequestTooLargeError)")
+    expect(relay[0]).toContain("the PawWork relay's body limit")
+    const proxy = findings([failure(2, { kind: "request_too_large", origin: "upstream", statusCode: 413, message: "" })])
+    expect(proxy[0]).toContain("a size limit on the way, not the context window")
+  })
+
   test("an overload or server error upstream gets no account finding: its own sentence already says whose it is", () => {
     const out = findings([failure(1, { kind: "overloaded", origin: "upstream", statusCode: 529, upstreamProvider: "anthropic", stopReason: "attempts_exhausted", attempt: 4 })])
     expect(out).toEqual(["Provider overload (anthropic) on opencode/big-pickle, gave up after 4 attempts; not your quota or account."])

@@ -77,6 +77,22 @@ describe("sentences are joined without doubled punctuation", () => {
   })
 })
 
+describe("a request too large in bytes is not called a long conversation for the model", () => {
+  test("a proxy's bare 413, a provider's request_too_large, and a PawWork relay's limit each say who refused it", () => {
+    const bare = ProviderError.classify({ status: 413, body: "" }, NOW)
+    expect(bare.userMessage).toBe(
+      "The provider or a server on the way refused the request as too large (HTTP 413). It grows with the conversation and its attachments: start a new session or leave out large files.",
+    )
+    const relay = ProviderError.classify(
+      { status: 413, body: JSON.stringify({ type: "error", error: { type: "RequestTooLargeError", message: "The request body is larger than the relay accepts (1048576 bytes)." } }) },
+      NOW,
+    )
+    expect(relay.userMessage).toStartWith("The request is larger than the PawWork relay accepts (HTTP 413).")
+    expect(relay.userMessage).toContain("instead of the relay")
+    for (const info of [bare, relay]) expect(info.userMessage).not.toContain("context window")
+  })
+})
+
 describe("whose account: the gateway's words for the user, OpenCode's side for a provider behind it", () => {
   const upstream = (status: number, message: string, extra: Record<string, unknown> = {}) =>
     ProviderError.classify({ status, body: JSON.stringify({ error: { message, ...extra } }) }, NOW, { providerID: "opencode", authSource: "auth" })

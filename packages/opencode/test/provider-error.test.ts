@@ -59,6 +59,18 @@ const rows: Row[] = [
     { status: 400, body: JSON.stringify({ error: { message: "too long", type: "invalid_request_error", code: "context_length_exceeded" } }) },
     { kind: "context_overflow", upstreamCode: "context_length_exceeded" },
   ],
+  // A size limit in bytes (a proxy, a relay, a provider's front door) is not the context window.
+  ["bare 413 from a proxy", { status: 413, body: "" }, { kind: "request_too_large", action: "stop", retryable: false }],
+  [
+    "Anthropic request_too_large",
+    { status: 413, body: JSON.stringify({ type: "error", error: { type: "request_too_large", message: "Request exceeds the maximum allowed number of bytes." } }) },
+    { kind: "request_too_large", action: "stop" },
+  ],
+  [
+    "PawWork relay body limit",
+    { status: 413, body: JSON.stringify({ type: "error", error: { type: "RequestTooLargeError", message: "The request body is larger than the relay accepts (1048576 bytes)." } }) },
+    { kind: "request_too_large", origin: "gateway", upstreamType: "RequestTooLargeError" },
+  ],
   ["OpenAI rate limit", { status: 429, body: JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }) }, { kind: "rate_limit" }],
   ["OpenAI insufficient quota", { status: 429, body: JSON.stringify({ error: { message: "quota", type: "insufficient_quota", code: "insufficient_quota" } }) }, { kind: "credits_exhausted", action: "stop" }],
   ["OpenAI server error", { status: 500, body: JSON.stringify({ error: { message: "oops", type: "server_error", code: "server_error" } }) }, { kind: "server_error", retryable: true }],

@@ -76,12 +76,24 @@ describe("relay: forwarding", () => {
     const none = await chat(relay, { install: null })
     expect(none.status).toBe(400)
     expect(((await none.json()) as ErrorBody).error.type).toBe("InstallTokenError")
-    const big = await fetch(`${relay.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-pawwork-install": installToken() },
-      body: JSON.stringify({ model: "big-pickle", messages: [{ role: "user", content: "x".repeat(4096) }] }),
+    // Too large, whether declared up front or only found while reading a chunked body: the
+    // relay's own typed refusal, which the runtime tells apart from a proxy's bare 413.
+    const oversized = JSON.stringify({ model: "big-pickle", messages: [{ role: "user", content: "x".repeat(4096) }] })
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < oversized.length; i += 512) controller.enqueue(new TextEncoder().encode(oversized.slice(i, i + 512)))
+        controller.close()
+      },
     })
-    expect(big.status).toBe(413)
+    for (const body of [oversized, chunked]) {
+      const big = await fetch(`${relay.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-pawwork-install": installToken() },
+        body,
+      })
+      expect(big.status).toBe(413)
+      expect(((await big.json()) as ErrorBody).error.type).toBe("RequestTooLargeError")
+    }
     const headers: Record<string, string> = { "x-pawwork-install": installToken() }
     for (let i = 0; i < 30; i++) headers[`x-extra-${i}`] = "1"
     const many = await chat(relay, { headers })

@@ -123,6 +123,10 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
       return deadline(info, now, context)
     case "context_overflow":
       return "The conversation is too long for this model's context window. Start a new session, or use a model with a larger context."
+    case "request_too_large":
+      return info.upstreamType === "RequestTooLargeError"
+        ? `The request is larger than the PawWork relay accepts${http}. It grows with the conversation and its attachments: start a new session or leave out large files, or use your own OpenCode API key or Go subscription instead of the relay.`
+        : `${info.provider ? `The upstream provider (${info.provider})` : "The provider or a server on the way"} refused the request as too large${http}. It grows with the conversation and its attachments: start a new session or leave out large files.`
     case "invalid_request":
       return sentences(`The provider rejected the request${http}${detail}`)
     case "unknown":

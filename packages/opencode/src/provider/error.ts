@@ -39,6 +39,7 @@ export const KINDS = [
   "stream_stalled",
   "wait_budget_exhausted",
   "context_overflow",
+  "request_too_large",
   "invalid_request",
   "unknown",
 ] as const
@@ -139,6 +140,7 @@ const GATEWAY: Record<string, { kind: Kind; scope?: QuotaScope }> = {
   RelayBudgetError: { kind: "relay_limit", scope: "relay-budget" },
   ConcurrencyLimitError: { kind: "rate_limit", scope: "relay-concurrency" },
   RelayUnavailableError: { kind: "server_error" },
+  RequestTooLargeError: { kind: "request_too_large" },
   BadRequestError: { kind: "invalid_request" },
   // The Go endpoint's answer to a request without `x-opencode-session` (third-party reports).
   MissingSessionID: { kind: "invalid_request" },
@@ -158,7 +160,8 @@ const SPECIFIC: Record<string, Kind> = {
   tokens: "rate_limit",
   context_length_exceeded: "context_overflow",
   context_window_exceeded: "context_overflow",
-  request_too_large: "context_overflow",
+  // Anthropic's 413: the request's bytes, not its tokens.
+  request_too_large: "request_too_large",
   insufficient_quota: "credits_exhausted",
   billing_hard_limit_reached: "credits_exhausted",
   authentication_error: "auth",
@@ -423,8 +426,10 @@ function statusKind(status: number | null): Kind | null {
       return "model_unavailable"
     case 408:
       return "server_error"
+    // A size limit of whoever answered (a proxy, a relay, the provider's front door), counted in
+    // bytes: not the model's context window, which providers refuse with a 400 naming it.
     case 413:
-      return "context_overflow"
+      return "request_too_large"
     case 429:
       return "rate_limit"
     case 503:

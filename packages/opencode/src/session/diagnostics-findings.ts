@@ -200,6 +200,8 @@ function situation(g: Group, last: Failure): string {
       return `Model ${model} is refused in this region${status(last)}: pick another model.`
     case "context_overflow":
       return `The conversation was too long for ${model}'s context window: start a new session or use a larger model.`
+    case "request_too_large":
+      return `The request to ${model} was refused as too large in bytes${status(last)}${detail(last)} (${last.upstreamType === "RequestTooLargeError" ? "the PawWork relay's body limit" : "a size limit on the way, not the context window"}): start a new session or leave out large attachments.`
     case "invalid_request":
       return `${model} rejected the request as invalid${status(last)}${detail(last)}.`
     case "unknown":
