@@ -93,6 +93,33 @@ describe("a request too large in bytes is not called a long conversation for the
   })
 })
 
+describe("through a PawWork relay, the gateway's account errors are the relay's", () => {
+  const relayed = (status: number, type: string, message = "m") =>
+    ProviderError.classify({ status, headers: { "x-pawwork-relay": "1" }, body: JSON.stringify({ type: "error", error: { type, message } }) }, NOW)
+
+  test("a spent balance or a refused key behind the relay is PawWork's to fix, never the user's key or credits", () => {
+    const credits = relayed(401, "CreditsError", "No payment method. Add a payment method here: https://opencode.ai/workspace/wrk_1/billing")
+    expect(credits).toMatchObject({ kind: "credits_exhausted", relayed: true })
+    expect(credits.userMessage).toStartWith("OpenCode's gateway refused the PawWork relay's own account (HTTP 401 CreditsError).")
+    expect(credits.userMessage).toContain("instead of the relay")
+    expect(credits.userMessage).not.toMatch(/add credits|auth set opencode\b.*re-?enter|your key is/i)
+    expect(relayed(401, "AuthError").userMessage).toContain("not your key, plan or network")
+  })
+
+  test("the relay's own refusals keep their own words", () => {
+    const own = relayed(429, "InstallLimitError")
+    expect(own).toMatchObject({ kind: "relay_limit", relayed: true })
+    expect(own.userMessage).toStartWith("This install's daily allowance on the PawWork relay is used up")
+    expect(relayed(413, "RequestTooLargeError").userMessage).toStartWith("The request is larger than the PawWork relay accepts")
+  })
+
+  test("without the relay's header the same answer is the user's own", () => {
+    const direct = ProviderError.classify({ status: 401, body: JSON.stringify({ type: "error", error: { type: "CreditsError", message: "m" } }) }, NOW)
+    expect(direct.relayed).toBe(false)
+    expect(direct.userMessage).not.toContain("relay")
+  })
+})
+
 describe("whose account: the gateway's words for the user, OpenCode's side for a provider behind it", () => {
   const upstream = (status: number, message: string, extra: Record<string, unknown> = {}) =>
     ProviderError.classify({ status, body: JSON.stringify({ error: { message, ...extra } }) }, NOW, { providerID: "opencode", authSource: "auth" })

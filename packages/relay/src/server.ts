@@ -178,42 +178,45 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     // costs no memory.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     async fetch(request, srv) {
-      const path = new URL(request.url).pathname
-      const route = ROUTES[`${request.method} ${path}`] ?? "other"
-      try {
-        if (countHeaders(request.headers) > config.bounds.maxHeaders) {
-          count(route, "rejected")
-          return errorResponse(431, "BadRequestError", `Too many request headers (the relay accepts ${config.bounds.maxHeaders}).`)
-        }
-        const socketAddress = srv.requestIP(request)?.address ?? null
-        switch (route) {
-          case "chat":
-            return await chat(request, socketAddress)
-          case "models":
-            count(route, "served")
-            return Response.json({ object: "list", data: config.models.map((id) => ({ id, object: "model", created: 0, owned_by: "pawwork-relay" })) })
-          case "usage": {
-            const answer = await usage(request, socketAddress)
-            count(route, answer.ok ? "served" : "rejected")
-            return answer
-          }
-          case "healthz":
-            return Response.json({ status: "ok", redis: redis.connected ? "up" : "down", policy: config.redisPolicy })
-          case "metrics":
-            // The connection as it is now, not as it was at the last request: an idle relay's outage shows too.
-            metrics.set("relay_redis_up", redis.connected ? 1 : 0)
-            return new Response(metrics.text(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } })
-        }
-        count("other", "rejected")
-        return errorResponse(404, "NotFoundError", `No route for ${request.method} ${path.length > 128 ? `${path.slice(0, 128)}…` : path} on the PawWork relay.`)
-      } catch (error) {
-        count(route, "failed")
-        log.error("relay.internal_error", { route, error: error instanceof Error ? error.name : "unknown" })
-        return errorResponse(500, "error", "Internal server error")
-      }
+      return withRelayHeader(await handle(request, srv.requestIP(request)?.address ?? null))
     },
-    error: () => errorResponse(500, "error", "Internal server error"),
+    error: () => withRelayHeader(errorResponse(500, "error", "Internal server error")),
   })
+
+  async function handle(request: Request, socketAddress: string | null): Promise<Response> {
+    const path = new URL(request.url).pathname
+    const route = ROUTES[`${request.method} ${path}`] ?? "other"
+    try {
+      if (countHeaders(request.headers) > config.bounds.maxHeaders) {
+        count(route, "rejected")
+        return errorResponse(431, "BadRequestError", `Too many request headers (the relay accepts ${config.bounds.maxHeaders}).`)
+      }
+      switch (route) {
+        case "chat":
+          return await chat(request, socketAddress)
+        case "models":
+          count(route, "served")
+          return Response.json({ object: "list", data: config.models.map((id) => ({ id, object: "model", created: 0, owned_by: "pawwork-relay" })) })
+        case "usage": {
+          const answer = await usage(request, socketAddress)
+          count(route, answer.ok ? "served" : "rejected")
+          return answer
+        }
+        case "healthz":
+          return Response.json({ status: "ok", redis: redis.connected ? "up" : "down", policy: config.redisPolicy })
+        case "metrics":
+          // The connection as it is now, not as it was at the last request: an idle relay's outage shows too.
+          metrics.set("relay_redis_up", redis.connected ? 1 : 0)
+          return new Response(metrics.text(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } })
+      }
+      count("other", "rejected")
+      return errorResponse(404, "NotFoundError", `No route for ${request.method} ${path.length > 128 ? `${path.slice(0, 128)}…` : path} on the PawWork relay.`)
+    } catch (error) {
+      count(route, "failed")
+      log.error("relay.internal_error", { route, error: error instanceof Error ? error.name : "unknown" })
+      return errorResponse(500, "error", "Internal server error")
+    }
+  }
 
   log.info("relay.started", { port: server.port, upstream: new URL(upstreamURL).origin, models: config.models, policy: config.redisPolicy })
   return {
@@ -225,6 +228,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       redis.close()
     },
   }
+}
+
+/**
+ * On every answer of the relay, its own and those it passes through from the upstream: a gateway
+ * error passed through (FreeUsageLimitError, CreditsError, ...) is about the relay's own key and
+ * address, not the install's, and the runtime words it so when it sees this header.
+ */
+export const RELAY_HEADER = "x-pawwork-relay"
+
+function withRelayHeader(response: Response): Response {
+  response.headers.set(RELAY_HEADER, "1")
+  return response
 }
 
 const ROUTES: Record<string, string> = {

@@ -5,7 +5,8 @@ import { join } from "node:path"
 import { startSimulator, type Simulator } from "@pawwork/zen-sim"
 import * as Identifier from "../../opencode/src/id/id"
 import { Provider } from "../../opencode/src/provider"
-import { SessionProcessor } from "../../opencode/src/session"
+import { SessionDiagnostics, SessionProcessor } from "../../opencode/src/session"
+import * as DiagnosticsFindings from "../../opencode/src/session/diagnostics-findings"
 import { startRelay, type Relay } from "../src/index"
 import { chat, installToken, NOW, randomSecret, startRedis, type ErrorBody, type TestRedis } from "./helpers"
 
@@ -70,6 +71,37 @@ describe("the relay and the gateway's per-address free limit", () => {
     // Two installs on two networks, each allowed 5 by the relay: together they get the gateway's 3 for the relay's address.
     expect(await statuses(installToken(), "198.51.100.1")).toEqual(["ok", "ok", "ok", "429 FreeUsageLimitError", "429 FreeUsageLimitError"])
     expect(await statuses(installToken(), "198.51.100.2")).toEqual(Array(5).fill("429 FreeUsageLimitError"))
+  })
+
+  test("through the runtime, that refusal is worded as the relay's allowance, not the user's network, and recorded as relayed", async () => {
+    const root = await mkdtemp(join(tmpdir(), "relay-free-"))
+    try {
+      const env = { HOME: join(root, "home"), XDG_DATA_HOME: join(root, "data"), XDG_CONFIG_HOME: join(root, "config") }
+      await mkdir(join(root, "config", "opencode"), { recursive: true })
+      const config = { provider: { opencode: { options: { baseURL: `${relay.url}/v1` } } } }
+      await writeFile(join(root, "config", "opencode", "opencode.json"), JSON.stringify(config))
+      const model = await Provider.getModel("opencode", "big-pickle", env)
+      const sessionID = Identifier.create("session")
+      const requestID = Identifier.ascending("message")
+      const result = await SessionProcessor.process({ model, sessionID, requestID, messages: [{ role: "user", content: "hi" }], now: () => NOW, sleep: async () => {} })
+      if (result.ok) throw new Error("the relay's free allowance should be spent")
+      expect(result.failure).toMatchObject({ kind: "free_usage_limit", origin: "gateway", upstreamType: "FreeUsageLimitError", relayed: true, action: "stop" })
+      expect(result.failure.userMessage).toStartWith("OpenCode's free allowance for the PawWork relay is used up")
+      expect(result.failure.userMessage).toContain("instead of the relay")
+      expect(result.failure.userMessage).not.toContain("everyone on the same network")
+
+      const record = SessionDiagnostics.failureRecord(
+        { model, sessionID, requestID, now: () => NOW },
+        { attempt: 1, error: result.error, streamedText: false, info: result.failure },
+        { action: "stop", reason: "not_retryable" },
+      )
+      expect(record.relayed).toBe(true)
+      const [finding] = DiagnosticsFindings.findings(DiagnosticsFindings.group([record]))
+      expect(finding).toStartWith("The PawWork relay's free allowance at OpenCode is used up on opencode/big-pickle")
+      expect(finding).toContain("this user's own network is not involved")
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 
   test("paid models on PawWork's key give each install its own allowance", async () => {

@@ -1,4 +1,5 @@
 import type { Info } from "./error"
+import { RELAY_TYPES } from "./relay-answer"
 import type { AuthSource } from "./provider"
 import type { Deadline } from "./deadline-error"
 
@@ -39,6 +40,7 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
     const said = upstreamAccount(info, http)
     if (said) return said
   }
+  if (isRelayAccount(info)) return relayAccount(info, reset)
   switch (info.kind) {
     case "free_usage_limit":
       return (
@@ -134,6 +136,47 @@ export function user(info: Facts, now: number, context?: UserMessageContext): st
       if (info.origin === "gateway")
         return sentences(`OpenCode's gateway refused the request with an answer this version of PawWork does not know${http}${detail}`, "A newer PawWork may explain it")
       return sentences(`The provider failed with an unexpected answer${http}${detail}`)
+  }
+}
+
+// What the gateway says about an account, its limits or its client: through a relay, the relay's.
+const RELAY_ACCOUNT_KINDS = new Set<Info["kind"]>([
+  "free_usage_limit",
+  "free_tier_gated",
+  "client_outdated",
+  "go_usage_limit",
+  "subscription_usage_limit",
+  "rate_limit",
+  "credits_exhausted",
+  "spend_limit",
+  "auth",
+  "model_unavailable",
+  "region_blocked",
+  "model_access_denied",
+  "data_policy_blocked",
+])
+
+/** A gateway answer about an account that a PawWork relay passed on: the relay's account, not the user's. */
+export function isRelayAccount(info: Pick<Facts, "relayed" | "origin" | "kind" | "upstreamType">): boolean {
+  return info.relayed && info.origin === "gateway" && RELAY_ACCOUNT_KINDS.has(info.kind) && !(info.upstreamType !== null && RELAY_TYPES.has(info.upstreamType))
+}
+
+/**
+ * The relay calls the gateway with PawWork's key from PawWork's address: whatever the gateway says
+ * about that key, plan, balance or address is PawWork's to fix, and nothing on this machine helps.
+ */
+function relayAccount(info: Facts, reset: string): string {
+  const instead = " To keep working now, use your own OpenCode API key (`auth set opencode`) or Go subscription instead of the relay."
+  const said = `${info.statusCode ? ` (HTTP ${info.statusCode}${info.upstreamType ? ` ${info.upstreamType}` : ""})` : info.upstreamType ? ` (${info.upstreamType})` : ""}`
+  switch (info.kind) {
+    case "free_usage_limit":
+      return `OpenCode's free allowance for the PawWork relay is used up: the gateway counts free models per network, and every install behind the relay shares the relay's one address. Your own network's allowance is not involved.${reset}${instead}`
+    case "rate_limit":
+      return `The PawWork relay's key is over the gateway's rate limit for this model${said}.${reset || " Waiting a minute helps."}`
+    case "model_unavailable":
+      return `The PawWork relay does not serve this model${said}. Pick another model (\`models\`).`
+    default:
+      return `OpenCode's gateway refused the PawWork relay's own account${said}. That is PawWork's key and address behind the relay, not your key, plan or network: nothing on this machine fixes it.${reset}${instead}`
   }
 }
 

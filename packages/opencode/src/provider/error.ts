@@ -3,6 +3,7 @@ import { SecretSet } from "@pawwork/secrets"
 import { bounded, scrub } from "../util/scrub"
 import { DeadlineError, KIND as DEADLINE_KIND } from "./deadline-error"
 import { type Facts, gather, headerReader, unwrapNested } from "./error-facts"
+import { RELAY_HEADER } from "./relay-answer"
 import * as ErrorMessage from "./error-message"
 import * as RetryAfter from "./retry-after"
 
@@ -97,6 +98,12 @@ export const Info = z.strictObject({
   workspaceID: z.string().max(64).nullable(),
   retryAfterRaw: z.string().max(64).nullable(),
   retryAfterMs: z.number().int().min(0).nullable(),
+  /**
+   * The answer came from a PawWork relay (its `x-pawwork-relay` header). A gateway error it passed
+   * through is then about the relay's own key and address, not this user's (RELAY_TYPES aside,
+   * which are the relay's own refusals).
+   */
+  relayed: z.boolean(),
   /** When waiting stops helping to be needed: now + retry-after, as an ISO time. */
   resetAt: z.iso.datetime().nullable(),
   /** The upstream text, scrubbed of anything credential-shaped and bounded. */
@@ -236,6 +243,7 @@ export function classify(input: unknown, now: number | Date = Date.now(), contex
         workspaceID: null,
         retryAfterRaw: null,
         retryAfterMs: null,
+        relayed: false,
         resetAt: null,
         message: "",
       },
@@ -343,6 +351,7 @@ function build(facts: Facts, now: number, context: Context | undefined): Info {
       workspaceID: token(facts.workspace),
       retryAfterRaw: retryAfter.raw,
       retryAfterMs,
+      relayed: header(RELAY_HEADER) !== null,
       resetAt,
       message: bounded(message, MESSAGE_MAX),
     },

@@ -162,6 +162,10 @@ function situation(g: Group, last: Failure): string {
       "not this user's key, balance or spend limit; another model, or later, helps."
     )
   }
+  if (ProviderErrorMessage.isRelayAccount({ relayed: last.relayed === true, origin: originOf(last) ?? "upstream", kind: last.kind, upstreamType: last.upstreamType ?? null }))
+    return last.kind === "free_usage_limit"
+      ? `The PawWork relay's free allowance at OpenCode is used up on ${model}; ${reset ?? "resets at 00:00 UTC"}: the gateway counts free models per network and every install behind the relay shares the relay's address, so this user's own network is not involved. The relay should offer paid models (docs/relay.md); the user can use their own key or Go meanwhile.`
+      : `OpenCode's gateway refused the PawWork relay's own account on ${model}${status(last)}: PawWork's key and address behind the relay, not this user's key, plan or network; PawWork must fix it, the user can use their own key or Go meanwhile.`
   switch (last.kind) {
     case "free_tier_gated":
       return (

@@ -60,6 +60,8 @@ export const Failure = z.object({
   kind: ProviderError.Kind,
   /** Whose side the failure is on (ProviderError.Origin). Absent in records written before it existed. */
   origin: ProviderError.Origin.optional(),
+  /** The answer came from a PawWork relay (ProviderError.Info.relayed); present only when it did. */
+  relayed: z.literal(true).optional(),
   retryable: z.boolean(),
   /** What the runtime did after this attempt (not what the classifier suggested). */
   action: z.enum(["retry", "stop"]),
@@ -133,6 +135,7 @@ export function failureRecord(context: Context, failure: AttemptFailure, decisio
     retryable: info.retryable,
     action: decision.action,
   }
+  if (info.relayed) record.relayed = true
   if (info.statusCode !== null) record.statusCode = info.statusCode
   if (info.upstreamType !== null) record.upstreamType = bounded(info.upstreamType, 64)
   if (info.upstreamCode !== null) record.upstreamCode = bounded(info.upstreamCode, 64)
