@@ -127,6 +127,26 @@ describe("a response that stops", () => {
   })
 })
 
+describe("a failure that arrives only after a long wait", () => {
+  // firstByteMs 2 s: a 504 held 1.5 s is slow (half the deadline or more), one answered at once is not.
+  const SLOW: Partial<SessionDeadline.Timeouts> = { firstByteMs: 2_000, streamIdleMs: 5_000, responseMs: 10_000 }
+
+  test("a gateway timing out upstream (504 after most of the first-byte deadline) is tried twice, not four times", async () => {
+    const { result, requests, decisions } = await turn([{ status: 504, kind: "html", source: "edge", delayMs: 1_500, count: -1 }], SLOW)
+    const f = failed(result)
+    expect(f.failure.kind).toBe("server_error")
+    expect(f.stopReason).toBe("attempts_exhausted")
+    expect(requests).toBe(SessionRetry.MAX_TIMEOUT_ATTEMPTS)
+    expect(decisions.map((d) => d.action)).toEqual(["retry", "stop"])
+  })
+
+  test("the same 504 answered at once keeps the usual attempts", async () => {
+    const { result, requests } = await turn([{ status: 504, kind: "html", source: "edge", count: -1 }], SLOW)
+    expect(failed(result).stopReason).toBe("attempts_exhausted")
+    expect(requests).toBe(SessionRetry.MAX_ATTEMPTS)
+  })
+})
+
 describe("the turn's wait budget", () => {
   const everyMinute = [{ status: 429, type: "RateLimitError", headers: { "retry-after": "60" }, count: -1 }]
 

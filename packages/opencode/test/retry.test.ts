@@ -104,6 +104,22 @@ describe("SessionRetry.next", () => {
     expect(decide({ attempt: 1, error: new Error("irrelevant"), streamedText: false, info: overloaded })).toEqual({ action: "retry", delayMs: 2000 })
   })
 
+  test("a failure that took half the first-byte deadline or more is tried like a timeout: once more at most", () => {
+    const decide = SessionRetry.policy({ random: fixed(0.5) })
+    const at = (attempt: number, elapsedMs: number) => decide({ attempt, error: new Error("504"), streamedText: false, info: record(504), elapsedMs, firstByteMs: 90_000 })
+    expect(at(1, 89_000)).toEqual({ action: "retry", delayMs: 2000 })
+    expect(at(2, 89_000)).toMatchObject({ action: "stop", reason: "attempts_exhausted" })
+    expect(at(2, 45_000)).toMatchObject({ action: "stop", reason: "attempts_exhausted" })
+    // Just under the share, and without the timing (another caller's failure), the usual four attempts.
+    expect(at(2, 44_999)).toMatchObject({ action: "retry" })
+    expect(at(3, 100)).toMatchObject({ action: "retry" })
+    expect(decide({ attempt: 3, error: new Error("504"), streamedText: false, info: record(504) })).toMatchObject({ action: "retry" })
+    // A caller's own lower bound still holds.
+    expect(SessionRetry.policy({ maxAttempts: 1 })({ attempt: 1, error: null, streamedText: false, info: record(504), elapsedMs: 89_000, firstByteMs: 90_000 })).toMatchObject({
+      action: "stop",
+    })
+  })
+
   test("the upsell line is kept exactly and only for the free limit", () => {
     expect(SessionRetry.GO_UPSELL_MESSAGE).toBe("Free usage exceeded, subscribe to Go https://opencode.ai/go")
     expect(SessionRetry.upsell({ kind: "free_usage_limit" })).toBe(SessionRetry.GO_UPSELL_MESSAGE)

@@ -66,7 +66,10 @@ export async function handleChat(
   // Only the provider's own failures happen inside a stream: gateway errors come before it starts.
   const midStream =
     fault !== null && stream && fault.afterChunks !== undefined && fault.kind !== "internal" && fault.type === undefined;
-  if (fault && !midStream && fault.stall === undefined) return faultResponse(fault, faultContext);
+  if (fault && !midStream && fault.stall === undefined) {
+    if (fault.delayMs !== undefined) await held(fault.delayMs, request.signal);
+    return faultResponse(fault, faultContext);
+  }
 
   const plan = planCompletion({
     id: `${wire.idPrefix}${++completionCounter}`,
@@ -99,6 +102,20 @@ export async function handleChat(
   }
   admission.recordUsage();
   return sseResponse(wire.events(plan), { kind: "close" });
+}
+
+/** Waits `ms`, or less when the client goes away first (the answer then reaches nobody). */
+function held(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function tryAdmit(admit: () => Admission): Admission | Response {

@@ -123,6 +123,9 @@ const faultSchema = z
     stall: z.enum(STALLS).optional(),
     // Between keep-alive comments or trickled events; a minute at most, so a test cannot wait on it for long.
     intervalMs: z.number().int().min(1).max(60_000).optional(),
+    // Hold the fault's answer this long first: a gateway or CDN that fails only after waiting on
+    // its upstream (a 504, Cloudflare's 524 after 100 s). A minute at most, as above.
+    delayMs: z.number().int().min(1).max(60_000).optional(),
   })
   .refine((f) => f.kind !== "raw" || f.body !== undefined, { message: "kind \"raw\" needs a body", path: ["body"] });
 

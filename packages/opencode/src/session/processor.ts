@@ -24,6 +24,10 @@ export interface AttemptFailure {
   streamedText: boolean
   /** The failure normalized once, here, for the policy, the hooks and the result alike. */
   info: ProviderError.Info
+  /** How long the attempt ran before it failed. */
+  elapsedMs?: number
+  /** The first-byte deadline the attempt ran under: what "slow" is measured against (retry.ts). */
+  firstByteMs?: number
 }
 
 export interface Hooks {
@@ -77,11 +81,11 @@ export async function process(input: Input): Promise<Result> {
       input.onSuccess?.(attempt, outcome.usage)
       return { ok: true, text, usage: outcome.usage, attempts: attempt }
     }
-    let failure = attemptFailure(input, attempt, outcome.error, outcome.streamedText)
+    let failure = attemptFailure(input, attempt, outcome.error, outcome.streamedText, { elapsedMs: outcome.elapsedMs, firstByteMs: timeouts.firstByteMs })
     let decision = decideAfter(input, failure)
     if (decision.action === "retry" && waitedMs + decision.delayMs > timeouts.turnWaitBudgetMs) {
       const spent = new DeadlineError("wait_budget", timeouts.turnWaitBudgetMs, { waitedMs, nextMs: decision.delayMs }, { cause: outcome.error })
-      failure = attemptFailure(input, attempt, spent, false)
+      failure = attemptFailure(input, attempt, spent, false, { elapsedMs: outcome.elapsedMs, firstByteMs: timeouts.firstByteMs })
       decision = { action: "stop", reason: "wait_budget_exhausted" }
     }
     input.onFailure?.(failure, decision)
@@ -101,7 +105,7 @@ function decideAfter(input: Input, failure: AttemptFailure): Decision {
 }
 
 /** The failed attempt with its record, normalized once, without any secret the request carried. */
-function attemptFailure(input: Input, attempt: number, error: unknown, streamedText: boolean): AttemptFailure {
+function attemptFailure(input: Input, attempt: number, error: unknown, streamedText: boolean, timing: { elapsedMs: number; firstByteMs: number }): AttemptFailure {
   const { credential, id: providerID } = input.model.provider
   const secrets = Provider.secretsOf(input.model)
   const context = { authSource: credential.source, providerID, secrets, ...(credential.envVar ? { authEnvVar: credential.envVar } : {}) }
@@ -111,15 +115,17 @@ function attemptFailure(input: Input, attempt: number, error: unknown, streamedT
   // more there, the advice keeps the runtime's own words, which a configured header value naming
   // the product ("pawwork-opencode-desktop") would otherwise cut ("auth set [redacted]").
   if (info.message === classified.message) info.userMessage = classified.userMessage
-  return { attempt, error, streamedText, info }
+  return { attempt, error, streamedText, info, ...timing }
 }
 
-type Outcome = { ok: true; usage: LanguageModelUsage | undefined } | { ok: false; error: unknown; streamedText: boolean }
+type Outcome = { ok: true; usage: LanguageModelUsage | undefined } | { ok: false; error: unknown; streamedText: boolean; elapsedMs: number }
 
 async function once(input: Input, timeouts: SessionDeadline.Timeouts, onText: (delta: string) => void): Promise<Outcome> {
   let streamedText = false
   let usage: LanguageModelUsage | undefined
   const watch = new SessionDeadline.Watch(timeouts)
+  const started = performance.now()
+  const failed = (error: unknown) => ({ ok: false as const, error, streamedText, elapsedMs: performance.now() - started })
   try {
     const result = SessionLLM.stream(input, watch)
     for await (const part of result.fullStream) {
@@ -132,18 +138,18 @@ async function once(input: Input, timeouts: SessionDeadline.Timeouts, onText: (d
           }
           break
         case "error":
-          return { ok: false, error: watch.expired ?? part.error, streamedText }
+          return failed(watch.expired ?? part.error)
         // The SDK ends an aborted stream quietly with this part: a deadline's or the caller's abort.
         case "abort":
-          return { ok: false, error: watch.expired ?? cancelled(input.abortSignal), streamedText }
+          return failed(watch.expired ?? cancelled(input.abortSignal))
         case "finish":
           usage = part.totalUsage
           break
       }
     }
-    return watch.expired ? { ok: false, error: watch.expired, streamedText } : { ok: true, usage }
+    return watch.expired ? failed(watch.expired) : { ok: true, usage }
   } catch (error) {
-    return { ok: false, error: watch.expired ?? error, streamedText }
+    return failed(watch.expired ?? error)
   } finally {
     watch.stop()
   }

@@ -89,9 +89,23 @@ export function delay(attempt: number, r: number, options: Partial<Options> = {}
   return Math.min(o.maxBackoffMs, Math.round(base * (1 - o.jitter + 2 * o.jitter * unit(() => r))))
 }
 
-/** SessionProcessor's `decide`: the record the processor attached, through `next`. */
+/**
+ * A failure that took at least this share of the first-byte deadline to arrive (a gateway or CDN
+ * answering 504 or 524 after waiting on its upstream) is tried like a first-byte timeout: once
+ * more at most. Four such attempts would hold a turn for about six minutes, each one a wait the
+ * turn's wait budget does not see.
+ */
+export const SLOW_FAILURE_SHARE = 0.5
+
+/** Whether a failed attempt ran long enough to count as slow (SLOW_FAILURE_SHARE). */
+export function slow(failure: Pick<AttemptFailure, "elapsedMs" | "firstByteMs">): boolean {
+  return failure.elapsedMs !== undefined && failure.firstByteMs !== undefined && failure.elapsedMs >= failure.firstByteMs * SLOW_FAILURE_SHARE
+}
+
+/** SessionProcessor's `decide`: the record the processor attached, through `next`; slow failures get fewer attempts. */
 export function policy(options: Partial<Options> = {}) {
-  return (failure: AttemptFailure): Decision => next(failure.info, failure.attempt, options)
+  return (failure: AttemptFailure): Decision =>
+    next(failure.info, failure.attempt, slow(failure) ? { ...options, maxAttempts: Math.min(options.maxAttempts ?? DEFAULTS.maxAttempts, MAX_TIMEOUT_ATTEMPTS) } : options)
 }
 
 /**
