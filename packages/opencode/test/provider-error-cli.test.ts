@@ -87,6 +87,18 @@ describe("cli classify", () => {
     expect(stdout).toContain("`auth set opencode`")
   })
 
+  test("a pasted answer from a PawWork relay: support sees the relay's account, not the user's, and the relay's own refusals as the relay's", async () => {
+    const relayed = await runCli(["classify", "--status", "429", "--header", "x-pawwork-relay: 1", "--body-file", "-", "--now", NOW], install.env, body("FreeUsageLimitError", {}))
+    expect(relayed.code).toBe(0)
+    expect(relayed.stdout).toContain("origin:        gateway (OpenCode's gateway, about the PawWork relay's own account, passed on by the relay)")
+    expect(relayed.stdout).toContain("OpenCode's free allowance for the PawWork relay is used up")
+    expect(relayed.stdout).not.toContain("everyone on the same network or VPN shares")
+    const json = await runCli(["classify", "--status", "429", "--header", "x-pawwork-relay: 1", "--body-file", "-", "--json"], install.env, body("FreeUsageLimitError", {}))
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: "free_usage_limit", relayed: true })
+    const own = await runCli(["classify", "--status", "429", "--body-file", "-", "--now", NOW], install.env, body("InstallLimitError", {}))
+    expect(own.stdout).toContain("origin:        gateway (the PawWork relay, about this install's request)")
+  })
+
   test("an unprefixed provider 401: OpenCode's side by default, the custom provider's own key with --provider", async () => {
     const rejected = JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } })
     const behind = await runCli(["classify", "--status", "401", "--body-file", "-", "--now", NOW], install.env, rejected)

@@ -325,9 +325,11 @@ export function tooLongToWait(resetAt: string | null, now: number) {
 }
 
 /** Whose side a failure is on, in a few words, for `classify` and support output. */
-export function originText(info: Pick<Info, "origin" | "provider">): string {
+export function originText(info: Pick<Info, "origin" | "provider" | "relayed" | "kind" | "upstreamType">): string {
   switch (info.origin) {
     case "gateway":
+      if (info.upstreamType !== null && RELAY_TYPES.has(info.upstreamType)) return "the PawWork relay, about this install's request"
+      if (isRelayAccount(info)) return "OpenCode's gateway, about the PawWork relay's own account, passed on by the relay"
       return "OpenCode's gateway, about this account, its limits or this client"
     case "upstream":
       return info.provider ? `${info.provider}, the model provider behind the gateway` : "the model provider or a server on the way, not the gateway's account checks"
