@@ -128,11 +128,12 @@ describe("a response that stops", () => {
 })
 
 describe("a failure that arrives only after a long wait", () => {
-  // firstByteMs 2 s: a 504 held 1.5 s is slow (half the deadline or more), one answered at once is not.
-  const SLOW: Partial<SessionDeadline.Timeouts> = { firstByteMs: 2_000, streamIdleMs: 5_000, responseMs: 10_000 }
+  // firstByteMs 4 s: a 504 held 2.5 s is slow (half the deadline or more), one answered at once is
+  // not; each side has 1.5 s or more of room for a loaded machine.
+  const SLOW: Partial<SessionDeadline.Timeouts> = { firstByteMs: 4_000, streamIdleMs: 10_000, responseMs: 20_000 }
 
   test("a gateway timing out upstream (504 after most of the first-byte deadline) is tried twice, not four times", async () => {
-    const { result, requests, decisions } = await turn([{ status: 504, kind: "html", source: "edge", delayMs: 1_500, count: -1 }], SLOW)
+    const { result, requests, decisions } = await turn([{ status: 504, kind: "html", source: "edge", delayMs: 2_500, count: -1 }], SLOW)
     const f = failed(result)
     expect(f.failure.kind).toBe("server_error")
     expect(f.stopReason).toBe("attempts_exhausted")
