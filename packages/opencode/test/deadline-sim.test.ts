@@ -139,7 +139,7 @@ describe("a failure that arrives only after a long wait", () => {
     expect(f.stopReason).toBe("attempts_exhausted")
     expect(requests).toBe(SessionRetry.MAX_TIMEOUT_ATTEMPTS)
     expect(decisions.map((d) => d.action)).toEqual(["retry", "stop"])
-  })
+  }, 20_000)
 
   test("the same 504 answered at once keeps the usual attempts", async () => {
     const { result, requests } = await turn([{ status: 504, kind: "html", source: "edge", count: -1 }], SLOW)
