@@ -5,6 +5,7 @@ import net from "node:net"
 import path from "node:path"
 import { randomBytes } from "node:crypto"
 import * as Identifier from "../src/id/id"
+import { QuotaLedger } from "../src/quota"
 import * as DiagnosticsRead from "../src/session/diagnostics-read"
 import type { Failure } from "../src/session/diagnostics"
 import { fingerprint } from "../src/util/fingerprint"
@@ -178,6 +179,19 @@ for (const runtime of ["node", "bun"] as const) {
       expect(sent.length).toBe(6)
       for (const r of sent) expect(r.headers["x-pawwork-install"]).toBe(simFingerprint(token))
 
+      // The quota ledger counts every answer and refusal, written before the host ended on its own.
+      const { ledger, damaged } = await QuotaLedger.read(QuotaLedger.filePath(run.install.env))
+      expect(damaged).toBeUndefined()
+      const rows = Object.values(ledger.days).flatMap((day) => Object.values(day))
+      const byRow = Object.fromEntries(rows.map((r) => [`${r.providerID}/${r.modelID} ${r.authSource}`, { sent: r.sent, answered: r.answered, failed: r.failed }]))
+      expect(byRow).toEqual({
+        "opencode/big-pickle public": { sent: 2, answered: 1, failed: { free_tier_gated: 1 } },
+        "opencode/big-pickle env": { sent: 1, answered: 0, failed: { auth: 1 } },
+        // The host's own key is counted as a configured one: the ledger knows the runtime's sources.
+        "opencode/gpt-5.1 config": { sent: 3, answered: 0, failed: { rate_limit: 3 } },
+      })
+      expect(Object.values(ledger.lastRefusals).map((r) => [r.kind, r.authSource])).toEqual([["free_tier_gated", "public"]])
+
       const diagnose = await runCli(["diagnose", "--json"], run.install.env)
       expect(diagnose.code).toBe(0)
       const report = JSON.parse(diagnose.stdout)
@@ -222,6 +236,16 @@ for (const runtime of ["node", "bun"] as const) {
         expect(Date.parse(found[0]!.resetAt!) - Date.parse(found[0]!.time)).toBe(50_223_000)
         expect(found[0]!.modelID).toBe("tiny-free")
         expect(found[2]!.origin).toBe("network")
+        // The ledger: the answered 200, each refusal and the network failure; the GET fetch refused is no request.
+        const { ledger } = await QuotaLedger.read(QuotaLedger.filePath(run.install.env))
+        const rows = Object.values(ledger.days).flatMap((day) => Object.values(day))
+        expect(Object.fromEntries(rows.map((r) => [`${r.providerID}/${r.modelID} ${r.authSource}`, [r.sent, r.answered, r.failed]]))).toEqual({
+          "opencode/tiny-free public": [2, 1, { free_usage_limit: 1 }],
+          "opencode-go/glm-5 config": [1, 0, { go_usage_limit: 1 }],
+          "opencode/big-pickle none": [1, 0, { network: 1 }],
+          "opencode/gpt-5.1 config": [1, 0, { rate_limit: 1 }],
+        })
+        expect(Object.values(ledger.lastRefusals).map((r) => r.kind).sort()).toEqual(["free_usage_limit", "go_usage_limit"])
       }
       // Only the refusal is marked, only when asked, and its body is the gateway's, byte for byte.
       expect(plain.results[1].headers["x-should-retry"]).toBeUndefined()
@@ -257,6 +281,13 @@ for (const runtime of ["node", "bun"] as const) {
       expect(layered.results.map(canonical)).toEqual(bare.results.map(canonical))
       expect(layered.results.map((r) => r.status)).toEqual([200, 200, 200, 200])
       expect(await records(layered.install)).toEqual([])
+      // Counted in the ledger: the three calls to a model, not the model listing.
+      const { ledger } = await QuotaLedger.read(QuotaLedger.filePath(layered.install.env))
+      const rows = Object.values(ledger.days).flatMap((day) => Object.values(day))
+      expect(rows.map((r) => [r.modelID, r.authSource, r.sent, r.answered]).sort()).toEqual([
+        ["big-pickle", "config", 1, 1],
+        ["big-pickle", "public", 2, 2],
+      ])
       // On the wire, the layer added the install header and nothing else.
       expect(layeredSent.length).toBe(bareSent.length)
       layeredSent.forEach((sent, i) => {
@@ -289,7 +320,12 @@ for (const runtime of ["node", "bun"] as const) {
 
       const written: string[] = [run.stderr, JSON.stringify(run.results.map((r) => r.status))]
       for (const name of await fs.readdir(path.join(install.dataDir, "log"))) written.push(await fs.readFile(path.join(install.dataDir, "log", name), "utf8"))
-      for (const args of [["diagnose"], ["diagnose", "--json"]]) {
+      // The quota ledger the layer fed, and its pending batches, if any.
+      const quota = await fs.readdir(path.join(install.dataDir, "quota"), { recursive: true, withFileTypes: true })
+      const ledgerFiles = quota.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
+      expect(ledgerFiles.length).toBeGreaterThan(0)
+      for (const file of ledgerFiles) written.push(await fs.readFile(file, "utf8"))
+      for (const args of [["diagnose"], ["diagnose", "--json"], ["status", "--json"]]) {
         const out = await runCli(args, install.env)
         expect(out.code).toBe(0)
         written.push(out.stdout, out.stderr)

@@ -4,6 +4,7 @@ import fs from "node:fs/promises"
 import path from "node:path"
 import * as Identifier from "../src/id/id"
 import { FetchLayer, FetchLayerSettings, GatewayHosts } from "../src/integration"
+import * as LedgerFeed from "../src/integration/ledger-feed"
 import * as IntegrationEntry from "@pawwork/opencode/integration"
 import type { Entry, Failure } from "../src/session/diagnostics"
 import { fingerprint } from "../src/util/fingerprint"
@@ -366,5 +367,21 @@ describe("what support reads", () => {
     expect(findings).toContain(`Key sent by the host program (${fingerprint(key)}) rejected (HTTP 401 AuthError): fix the key in that program's settings.`)
     expect(findings).not.toContain("opencode.json")
     expect(findings).not.toContain("auth set")
+  })
+})
+
+describe("the model a request names, for the quota ledger", () => {
+  const hint = LedgerFeed.modelHint
+  test("read from the start of the body without parsing the prompt", () => {
+    expect(hint(JSON.stringify({ model: "big-pickle", stream: true, messages: [{ role: "user", content: "x".repeat(1_000_000) }] }))).toBe("big-pickle")
+    expect(hint('{ "model" : "opencode/glm-5" }')).toBe("opencode/glm-5")
+  })
+
+  test("a model named only past the first 4 KiB, a quoted one inside a message, or none at all is unknown", () => {
+    expect(hint(JSON.stringify({ messages: [{ role: "user", content: "x".repeat(5000) }], model: "late" }))).toBe("unknown")
+    expect(hint(JSON.stringify({ messages: [{ role: "user", content: '"model":"evil"' }] }))).toBe("unknown")
+    expect(hint(JSON.stringify({ model: "with space" }))).toBe("unknown")
+    expect(hint(undefined)).toBe("unknown")
+    expect(hint("")).toBe("unknown")
   })
 })

@@ -10,6 +10,7 @@ import * as Attempts from "./attempts"
 import * as AuthSource from "./auth-source"
 import * as FailureRecord from "./failure-record"
 import * as GatewayHosts from "./gateway-hosts"
+import { LedgerFeed } from "./ledger-feed"
 import * as RequestFacts from "./request-facts"
 import type { FetchInit, FetchInput } from "./request-facts"
 
@@ -18,7 +19,8 @@ import type { FetchInit, FetchInput } from "./request-facts"
  * lets us wrap its `fetch`. For requests to the OpenCode gateway (gateway-hosts.ts) and nothing
  * else, it adds `x-pawwork-install` where the install identity is on, and for every failed answer
  * (an HTTP error, an error body on a 200, a network failure) it classifies the failure and appends
- * the runtime's diagnostics record to `<data dir>/log/provider.jsonl`.
+ * the runtime's diagnostics record to `<data dir>/log/provider.jsonl`. Every answer and failure is
+ * also counted in the quota ledger (ledger-feed.ts), after the host has it, for `status`.
  *
  * What it never does: change a successful response, retry, read a success stream, or throw where
  * the wrapped fetch would not. A failed answer is read from a clone, at most MAX_BODY bytes, so the
@@ -61,6 +63,8 @@ export interface Options {
   identity?: boolean
   /** Give a quota refusal `x-should-retry: false` (off by default). */
   markQuotaRefusals?: boolean
+  /** false: do not count requests in the quota ledger (`status`). Counted by default. */
+  ledger?: boolean
   /** How long a failed answer may be held for its body when marking it (default MARK_WAIT_MS). */
   markWaitMs?: number
   /** How long the copy of an answer is read before the layer lets go of it (default BODY_WAIT_MS). */
@@ -115,6 +119,17 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     warn(`${GatewayHosts.ENV_VAR} entries ${hosts.rejected.map((e) => JSON.stringify(e)).join(", ")} are not a host name or host:port and are ignored`)
 
   const log = options.log ?? new JsonlLog.Writer({ file: SessionDiagnostics.logFile(env), onError: (line) => warn(line.replace(/^PawWork /, "").replace(/; carrying on without it\.$/, "")) })
+  // Made on the first watched request: a host that never calls the gateway never touches the ledger.
+  let feed: LedgerFeed | null | undefined
+  const ledger = () =>
+    (feed ??=
+      options.ledger === false
+        ? null
+        : new LedgerFeed(env, now, (line) => {
+            try {
+              ;(options.warn ?? ((text: string) => void process.stderr.write(text + "\n")))(line)
+            } catch {}
+          }))
   const pending = new Set<Promise<unknown>>()
   const track = <T>(work: Promise<T>): Promise<T | undefined> => {
     const settled = work.catch((error) => {
@@ -175,6 +190,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
               return response
             })
           if (isJson(response)) void track(checkSuccessBody(watched(), response.clone()))
+          else if (isModelCall(input, sent)) ledger()?.answered(target, input, sent)
         } catch (error) {
           fault("reading a failed answer")(error)
         }
@@ -209,6 +225,11 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     if (!copy.body) return
     const { text, truncated } = await readCopy(copy.body, bodyWaitMs)
     if (!truncated && isErrorBody(text)) await record(watched, { status: copy.status, headers: copy.headers, body: text })
+    else answered(watched)
+  }
+
+  function answered(watched: Watched) {
+    if (isModelCall(watched.input, watched.init)) ledger()?.answered(watched.target, watched.input, watched.init)
   }
 
   async function record(watched: Watched, failure: unknown): Promise<ProviderError.Info> {
@@ -222,6 +243,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
       ...(auth.envVar ? { authEnvVar: auth.envVar } : {}),
     })
     const body = RequestFacts.bodyText(watched.input, watched.init)
+    const modelID = RequestFacts.modelOf(body)
     const method = watched.init?.method ?? (RequestFacts.isRequest(watched.input) ? watched.input.method : "GET")
     const requestID = Attempts.requestID(
       RequestFacts.idHeader(headers, "x-opencode-request"),
@@ -233,7 +255,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     const entry = FailureRecord.build(
       {
         target,
-        modelID: RequestFacts.modelOf(body),
+        modelID,
         sessionID: RequestFacts.idHeader(headers, "x-opencode-session"),
         requestID,
         attempt: Attempts.next(requestID),
@@ -247,6 +269,7 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     const checked = SessionDiagnostics.Entry.safeParse(entry)
     if (checked.success) log.append(checked.data)
     else warn("a diagnostics record did not pass its schema and was dropped")
+    if (isModelCall(watched.input, watched.init)) ledger()?.failed(target, auth, modelID, info, time)
     return info
   }
 
@@ -285,10 +308,16 @@ export function wrapFetch(base: typeof fetch, options: Options = {}): LayeredFet
     ...("preconnect" in base ? { preconnect: (base as { preconnect: unknown }).preconnect } : {}),
     async flush() {
       while (pending.size) await Promise.all(pending)
-      await log.flush()
+      await Promise.all([log.flush(), feed?.flush()])
     },
     [WRAPPED]: true as const,
   }) as unknown as LayeredFetch
+}
+
+/** A call to a model (always a POST), not a listing or a usage read: what the ledger counts. */
+function isModelCall(input: FetchInput, init: FetchInit): boolean {
+  const method = init?.method ?? (RequestFacts.isRequest(input) ? input.method : "GET")
+  return method === "POST" || method.toUpperCase() === "POST"
 }
 
 export function isWrapped(value: unknown): boolean {
