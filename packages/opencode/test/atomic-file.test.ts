@@ -67,8 +67,10 @@ describe("only regular files are replaced", () => {
         [socket, "a socket"],
         [folder, "a directory"],
       ] as const) {
-        for (const attempt of [AtomicFile.write(file, "secret"), AtomicFile.create(file, "secret")]) {
-          const error = await refusal(attempt)
+        // One at a time: a second call started beside the first could reject before anything
+        // awaited it, which the test runner reports as an unhandled rejection.
+        for (const attempt of [() => AtomicFile.write(file, "secret"), () => AtomicFile.create(file, "secret")]) {
+          const error = await refusal(attempt())
           expect(error.message).toContain(`${file} is ${found}, not a regular file`)
           expect(error.message).toContain("Point at a regular file, or move what is there out of the way")
         }
