@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test"
 import fs from "node:fs/promises"
 import os from "node:os"
+import path from "node:path"
 import type { Simulator } from "@pawwork/zen-sim"
 import { Probe, ProbeTarget } from "../src/probe"
 import { Budget, BudgetExhaustedError } from "../src/probe/budget"
@@ -28,6 +29,20 @@ const chats = (s: Simulator) => s.requests().filter((r) => r.path.endsWith("/cha
 async function probeDirs() {
   return (await fs.readdir(os.tmpdir())).filter((name) => name.startsWith("pawwork-probe-"))
 }
+
+// The probe makes its throwaway installs in os.tmpdir(): a folder of this file's own, so that
+// another process making some at the same time (a second test run) is not taken for a leftover.
+const sharedTmp = process.env.TMPDIR
+let privateTmp: string
+beforeAll(async () => {
+  privateTmp = await fs.mkdtemp(path.join(os.tmpdir(), "probe-test-"))
+  process.env.TMPDIR = privateTmp
+})
+afterAll(async () => {
+  if (sharedTmp === undefined) delete process.env.TMPDIR
+  else process.env.TMPDIR = sharedTmp
+  await fs.rm(privateTmp, { recursive: true, force: true })
+})
 
 describe("against the simulator counting free usage per IP (the real gateway's rule)", () => {
   let report: Report
