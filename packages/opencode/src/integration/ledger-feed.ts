@@ -53,18 +53,13 @@ export class LedgerFeed {
     onError: (line: string) => void,
   ) {
     this.recorder = QuotaRecorder.forFile(QuotaLedger.filePath(env), { onError })
-    // The recorder writes a few seconds after a burst, on a timer that never holds a process open:
-    // a host that ends on its own (its event loop empty) gets its last counts written first. Once
-    // written, nothing is left to do and the process ends as it would have.
-    process.on?.("beforeExit", () => {
-      if (this.dirty || this.queue.length) void this.flush()
-    })
   }
 
   /** A request the gateway answered (a 2xx, or a 200 whose JSON body is not an error). Synchronous and cheap. */
   answered(target: GatewayHosts.Target, input: FetchInput, init: FetchInit) {
     const request = RequestFacts.isRequest(input) ? input : undefined
     this.queue.push({ at: this.now(), target, request, headers: init?.headers, start: bodyStart(input, init) })
+    if (this.queue.length === 1) untilExit(this)
     if (this.queue.length >= MAX_QUEUED) void this.drain()
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.drain(), DRAIN_MS)
@@ -75,6 +70,7 @@ export class LedgerFeed {
   /** A failed attempt, with what the layer's diagnostics record found out about it. */
   failed(target: GatewayHosts.Target, auth: AuthSource.Found, modelID: string | undefined, info: ProviderError.Info, at: number) {
     this.dirty = true
+    untilExit(this)
     this.recorder.record({
       at,
       providerID: target.providerID,
@@ -91,6 +87,7 @@ export class LedgerFeed {
     await this.drain()
     this.dirty = false
     await this.recorder.flush()
+    if (!this.dirty && !this.queue.length) unsaved.delete(this)
   }
 
   private drain(): Promise<void> {
@@ -137,6 +134,23 @@ export class LedgerFeed {
     this.sources.set(id, entry)
     return entry.found
   }
+}
+
+/**
+ * The recorder writes a few seconds after a burst, on a timer that never holds a process open: a
+ * host that ends on its own (its event loop empty) gets its last counts written first. Once
+ * written, nothing is left to do and the process ends as it would have. One listener for the
+ * process; a feed is held only while it has counts not yet written.
+ */
+const unsaved = new Set<LedgerFeed>()
+let exitHooked = false
+function untilExit(feed: LedgerFeed) {
+  unsaved.add(feed)
+  if (exitHooked) return
+  exitHooked = true
+  process.on?.("beforeExit", () => {
+    for (const f of unsaved) void f.flush()
+  })
 }
 
 /** The first MODEL_SCAN_CHARS of a text or bytes body; a stream or form is left alone. */
